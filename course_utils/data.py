@@ -178,12 +178,11 @@ def _locate_cifar10(root: Path, download: bool = False) -> tuple[str, Path]:
         return "official", official
     if mirror.is_dir():
         return "mirror", mirror
-    fix = "run `make data` (course mirror) or pass download=True"
     if download:
         _download("CIFAR-10", root, lambda: torchvision.datasets.CIFAR10(root, download=True), "run `make data`")
         return "official", official
     hint = _missing_hint(root, "data_batch_1") or _missing_hint(root, "train/airplane")
-    raise DataError(f"no CIFAR-10 found under {root}/{hint}: {fix}")
+    raise DataError(f"no CIFAR-10 found under {root}/{hint}: run `make data` (course mirror) or pass download=True")
 
 
 def _read_cifar10(root: Path, split: str, download: bool, transform) -> Dataset:
