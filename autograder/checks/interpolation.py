@@ -1,0 +1,160 @@
+"""Hidden checks of interpolation: lerp, slerp and interpolate between two images' codes.
+
+The contract is solutions/interpolate.py. Each check is inputs_NAME / probe_NAME / judge_NAME
+(autograder/checks/__init__.py).
+"""
+from __future__ import annotations
+
+import torch
+
+from autograder.judging import close, finite, show, tensor
+from autograder.known_models import ProbeVAE
+from autograder.probing import call
+
+LATENT_DIM = 6
+LERP_STEPS = (5, 2)
+
+# --------------------------------------------------------------------------------------------------------------
+# lerp: (steps, D), rows z1 ... z2, evenly spaced
+
+
+def inputs_lerp(generator):
+    return {"z1": 1.5 * torch.randn(LATENT_DIM, generator=generator),
+            "z2": 1.5 * torch.randn(LATENT_DIM, generator=generator)}
+
+
+def probe_lerp(student, inputs):
+    z1, z2 = inputs["z1"].clone(), inputs["z2"].clone()
+    paths = [call(f"lerp(z1, z2, {steps})", student.lerp, z1, z2, steps) for steps in LERP_STEPS]
+    return {"paths": paths, "z1_after": z1, "z2_after": z2}
+
+
+def judge_lerp(inputs, out):
+    from solutions.interpolate import lerp
+
+    z1, z2 = inputs["z1"].double(), inputs["z2"].double()
+    for steps, got in zip(LERP_STEPS, out["paths"]):
+        what = f"lerp(z1, z2, {steps})"
+        if isinstance(got, torch.Tensor) and tuple(got.shape) == (LATENT_DIM, steps):
+            raise AssertionError(f"{what} returned shape (D, steps): one row per step, shape (steps, D)")
+        got = finite(tensor(got, what, (steps, LATENT_DIM)), what)
+        if close(got, lerp(z1, z2, steps)):
+            continue
+        assert close(got[0], z1), f"{what}: the first row must be z1 (t = 0)"
+        stops_short = z1 + (torch.arange(steps, dtype=torch.float64) / steps)[:, None] * (z2 - z1)
+        assert not close(got, stops_short), (f"{what}: the last row is not z2: include both ends, t = "
+                                             "torch.linspace(0, 1, steps) (arange(steps) / steps stops short of 1)")
+        assert close(got[-1], z2), f"{what}: the last row must be z2 (t = 1)"
+        raise AssertionError(f"{what}: the rows are not evenly spaced on the line from z1 to z2: "
+                             "z(t) = (1 - t) z1 + t z2 with t = torch.linspace(0, 1, steps)")
+    assert torch.equal(out["z1_after"], inputs["z1"]) and torch.equal(out["z2_after"], inputs["z2"]), \
+        "lerp changed z1 or z2 in place: compute new tensors and leave the inputs alone"
+
+
+# --------------------------------------------------------------------------------------------------------------
+# slerp: great circle, endpoints exact, lerp for (nearly) parallel vectors, never NaN
+
+SLERP_CASES = {  # key: (what the case is, steps)
+    "equal": ("z1, z2 of equal norm", 7),
+    "orthogonal": ("orthogonal z1, z2 of equal norm", 5),
+    "unequal": ("z1, z2 of different norms", 6),
+    "same": ("z2 = z1", 5),
+    "parallel": ("z2 = 2.5 * z1", 5),
+    "nearly": ("nearly parallel z1, z2", 5),
+}
+PARALLEL = ("same", "parallel", "nearly")
+
+
+def inputs_slerp(generator):
+    def vector(norm):
+        v = torch.randn(8, generator=generator)
+        return norm * v / v.norm()
+
+    a, axes = vector(3.0), 2 * torch.eye(8)
+    pairs = {"equal": (a, vector(3.0)), "orthogonal": (axes[0], axes[1]), "unequal": (vector(1.5), vector(4.0)),
+             "same": (a, a.clone()), "parallel": (a, 2.5 * a),
+             "nearly": (a, a + 1e-5 * torch.randn(8, generator=generator))}
+    return {key: {"z1": z1, "z2": z2, "steps": SLERP_CASES[key][1]} for key, (z1, z2) in pairs.items()}
+
+
+def probe_slerp(student, inputs):
+    return {key: call(f"slerp(z1, z2, {case['steps']}) with {SLERP_CASES[key][0]}", student.slerp,
+                      case["z1"].clone(), case["z2"].clone(), case["steps"])
+            for key, case in inputs.items()}
+
+
+def judge_slerp(inputs, out):
+    from solutions.interpolate import lerp, slerp
+
+    for key, case in inputs.items():
+        z1, z2, steps = case["z1"].double(), case["z2"].double(), case["steps"]
+        what = f"slerp(z1, z2, {steps}) with {SLERP_CASES[key][0]}"
+        got = tensor(out[key], what, (steps, z1.numel()))
+        assert key not in PARALLEL or torch.isfinite(got).all(), (
+            f"{what} returned NaN: parallel vectors have angle 0 and sin(0) = 0; fall back to lerp when sin(omega) "
+            "is tiny, and clamp the cosine to [-1, 1] before acos")
+        finite(got, what)
+        assert close(got[0], z1, atol=1e-4) and close(got[-1], z2, atol=1e-4), \
+            f"{what}: the first row must be z1 and the last z2 (don't normalize them)"
+        if key in PARALLEL:
+            assert close(got, lerp(z1, z2, steps), rtol=1e-3, atol=1e-3), \
+                f"{what} should be the straight line (lerp): parallel vectors have no unique great circle"
+        elif key == "unequal":  # conventions differ on how the norm changes along the way; all stay in the plane
+            basis = torch.linalg.qr(torch.stack([z1, z2], dim=1)).Q  # (D, 2)
+            assert close(got @ basis @ basis.T, got, atol=1e-4), f"{what}: every row must be a combination of z1 and z2"
+        elif not close(got, slerp(z1, z2, steps), atol=1e-4):
+            middle = got[steps // 2].norm().item()
+            assert not close(got, lerp(z1, z2, steps), atol=1e-4), (
+                f"{what} follows the straight line: its middle row has norm {middle:.2f}, while z1 and z2 have "
+                f"{z1.norm().item():.2f}; slerp follows the great circle, sin((1 - t) w) / sin(w) z1 + sin(t w) / "
+                "sin(w) z2")
+            raise AssertionError(f"{what}: row 1 is {show(got[1])}, expected {show(slerp(z1, z2, steps)[1])}: "
+                                 "z(t) = sin((1 - t) w) / sin(w) z1 + sin(t w) / sin(w) z2, cos(w) = z1.z2 / (|z1| |z2|)")
+
+
+# --------------------------------------------------------------------------------------------------------------
+# interpolate: decode a lerp/slerp path between the posterior means of two images
+
+INTERPOLATE_MODEL = {"latent_dim": 4, "image_shape": (3, 8, 8), "hidden": 16, "seed": 11}
+INTERPOLATE_CALLS = {"linear": {"steps": 5}, "slerp": {"steps": 4, "method": "slerp"}, "default": {}}
+
+
+def _interpolate_call(kwargs) -> str:
+    return "interpolate(model, x1, x2" + "".join(f", {k}={v!r}" for k, v in kwargs.items()) + ")"
+
+
+def inputs_interpolate(generator):
+    return {"model": INTERPOLATE_MODEL, "x1": torch.rand(3, 8, 8, generator=generator),
+            "x2": torch.rand(3, 8, 8, generator=generator)}
+
+
+def probe_interpolate(student, inputs):
+    model = ProbeVAE(**inputs["model"])
+    outputs = {key: call(_interpolate_call(kwargs), student.interpolate, model, inputs["x1"].clone(),
+                         inputs["x2"].clone(), **kwargs) for key, kwargs in INTERPOLATE_CALLS.items()}
+    return {"paths": outputs, "forward_calls": len(model.log["forwards"])}
+
+
+def judge_interpolate(inputs, out):
+    from solutions.interpolate import interpolate
+
+    model = ProbeVAE(**inputs["model"])
+    x1, x2 = inputs["x1"], inputs["x2"]
+    for key, kwargs in INTERPOLATE_CALLS.items():
+        what = _interpolate_call(kwargs)
+        expected = interpolate(model, x1, x2, **kwargs).double()
+        got = finite(tensor(out["paths"][key], what, expected.shape), what)
+        if close(got, expected):
+            continue
+        steps = expected.shape[0]
+        t = torch.linspace(0, 1, steps, dtype=torch.float64)[:, None, None, None]
+        assert not close(got, (1 - t) * x1.double() + t * x2.double()), (
+            f"{what} blends the pixels: interpolate in latent space, i.e. encode both images, interpolate between "
+            "their means mu, decode")
+        assert out["forward_calls"] == 0, (f"{what} runs model(x), which decodes random samples: use the posterior "
+                                           "means, mu = model.encode(x)[0], so the path is deterministic")
+        if key == "slerp":
+            linear = interpolate(model, x1, x2, steps=steps).double()
+            assert not close(got, linear), f"{what} ignores method='slerp': use slerp on the codes for it"
+        raise AssertionError(f"{what}: the rows are not decode(path between mu(x1) and mu(x2)); the first row should "
+                             f"be decode(mu(x1)) = {show(expected[0])}, got {show(got[0])}")

@@ -1,0 +1,114 @@
+"""What probes use: the half of a check that runs inside the sandbox, next to the student's code.
+
+A probe calls the student's functions on the inputs the parent chose and returns what came back. It decides
+nothing: everything in the sandbox is within the student's reach, so its results are treated as raw data and
+judged in the parent (see autograder/README.md).
+"""
+from __future__ import annotations
+
+import traceback
+from typing import Any
+
+import torch
+
+SUBMISSION_FILE = "<submission: {}>"  # the file name the student's code is compiled under, per cell
+MAX_ELEMENTS = 4_000_000  # largest tensor sent back (16 MB of float32); no check needs more
+MAX_ITEMS = 10_000
+MAX_TEXT = 300
+
+
+class NotDefined(Exception):
+    """The submission does not define a name a check needs (message says what to do)."""
+
+
+class StudentError(Exception):
+    """The student's code raised; the message names the call, the exception and the student's line."""
+
+
+def one_line(text: str, limit: int = MAX_TEXT) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def where(exc: BaseException) -> str:
+    """' (cell 4, line 7: `eps = torch.randn(mu)`)' for the innermost frame in the student's code, else ''."""
+    prefix = SUBMISSION_FILE.split("{")[0]
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.startswith(prefix)]
+    if not frames:
+        return ""
+    frame = frames[-1]
+    place = f"{frame.filename[len(prefix):-1]}, line {frame.lineno}"
+    return f" ({place}: `{one_line(frame.line, 80)}`)" if frame.line else f" ({place})"
+
+
+def describe(label: str, exc: BaseException) -> str:
+    """One line for the student: which call failed and how."""
+    if isinstance(exc, SystemExit):
+        return f"{label} called sys.exit(){where(exc)}: graded functions must return, not exit"
+    if isinstance(exc, MemoryError):
+        return f"{label} ran out of memory{where(exc)}: the grader allows a few GB"
+    message = one_line(exc)
+    return f"{label} raised {type(exc).__name__}{': ' + message if message else ''}{where(exc)}"
+
+
+def call(label: str, function, *args, **kwargs):
+    """function(*args, **kwargs); if the student's code raises, a StudentError naming `label` (e.g.
+    "kl_divergence(mu, logvar)") and the student's line."""
+    try:
+        return function(*args, **kwargs)
+    except BaseException as exc:  # SystemExit and KeyboardInterrupt are the student's mistakes too
+        raise StudentError(describe(label, exc)) from None
+
+
+class Submission:
+    """The student's namespace, read as attributes: `student.kl_divergence`.
+
+    failed - names whose definition raised while the sandbox executed them, with that error.
+    """
+
+    def __init__(self, namespace: dict, failed: dict[str, str]):
+        self.namespace = namespace
+        self.failed = failed
+
+    def __getattr__(self, name: str):
+        try:
+            return self.namespace[name]
+        except KeyError:
+            if name in self.failed:
+                raise NotDefined(f"{name} could not be defined: {self.failed[name]}") from None
+            raise NotDefined(f"{name} is not defined: the notebook must define it under exactly this name") from None
+
+    def patch(self, name: str, value) -> None:
+        """Replace a global of the submission (e.g. wrap vae_loss to watch train_vae call it)."""
+        self.namespace[name] = value
+
+
+def foreign(value) -> dict:
+    """Stand-in for a returned object that is not plain data (judges report its type)."""
+    kind = type(value)
+    return {"__foreign__": f"{kind.__module__}.{kind.__qualname__}"}
+
+
+def raw(value: Any, depth: int = 0):
+    """The student's return value as plain data the parent can load safely: plain CPU tensors, numbers,
+    strings, lists, tuples and str-keyed dicts; anything else becomes foreign(value)."""
+    if depth > 6:
+        return foreign(value)
+    if isinstance(value, torch.Tensor):
+        if value.layout != torch.strided or value.is_quantized or value.numel() > MAX_ELEMENTS:
+            return foreign(value)
+        return value.detach().cpu().as_subclass(torch.Tensor).clone()
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)):
+        return float(value) if isinstance(value, float) else int(value)  # plain, even for subclasses
+    if isinstance(value, str):
+        return value[:MAX_TEXT]
+    if type(value).__module__ == "numpy" and hasattr(value, "item") and getattr(value, "ndim", 1) == 0:
+        return raw(value.item(), depth + 1)
+    if isinstance(value, (list, tuple)) and len(value) <= MAX_ITEMS:
+        items = [raw(item, depth + 1) for item in value]
+        return tuple(items) if isinstance(value, tuple) else items
+    if isinstance(value, dict) and len(value) <= MAX_ITEMS:
+        return {str(key)[:MAX_TEXT]: raw(item, depth + 1) for key, item in value.items()}
+    return foreign(value)

@@ -1,0 +1,171 @@
+"""The sandboxed half of grading: a separate `python -I` process started by autograder/sandbox.py.
+
+1. import torch (one thread) and the assignment's probes, then tell the parent it is ready;
+2. read the request (the submission's definitions, the checks with their inputs and seeds, the limits);
+3. cap address space, CPU time and file sizes; make the reference solutions unimportable;
+4. execute the definitions one statement at a time, remembering which failed and why;
+5. for each check, fork a copy of this process, run the check's probe there and send its raw outputs. The copy
+   keeps checks from disturbing each other (monkeypatching, exhausted memory) and can be killed alone when it
+   overruns its time; this process then reports how the copy ended.
+
+Messages go to the pipe whose descriptor is argv[1], never to stdout (discarded by the parent). Nothing here
+judges and this process holds no reference answers: whatever the submission does here can only change the raw
+outputs, which the parent compares with values it computes itself once this process is gone.
+"""
+from __future__ import annotations
+
+import __future__
+import ast
+import builtins
+import importlib
+import importlib.abc
+import linecache
+import os
+import random
+import resource
+import signal
+import sys
+import time
+
+import numpy as np
+import torch
+
+from autograder import checks
+from autograder.probing import SUBMISSION_FILE, NotDefined, StudentError, Submission, describe, one_line, raw
+from autograder.sandbox import REQUEST_FILE, STARTUP_SECONDS, encode_frame
+
+BLOCKED_PACKAGES = {"solutions"}  # the reference answers
+FILE_SIZE_BYTES = 64 << 20
+_exit, _write = os._exit, os.write  # bound before any student code can replace them
+
+
+def send(fd: int, message: dict) -> None:
+    data = memoryview(encode_frame(message))
+    while data:
+        data = data[_write(fd, data):]
+
+
+class _BlockReference(importlib.abc.MetaPathFinder):
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname.split(".")[0] in BLOCKED_PACKAGES:
+            raise ImportError(f"{fullname} is not available when grading: submit your own code")
+        return None
+
+
+def _limit_resources(memory_bytes: int, cpu_seconds: int) -> None:
+    """Per-process limits, inherited by every fork: the address space grows at most memory_bytes beyond what
+    Python + torch use now (a 20 GB allocation fails with an error), CPU time is capped as a backstop to the
+    parent's wall-clock deadlines, files written stay small and crashes leave no core dumps."""
+    limits = [(resource.RLIMIT_CPU, cpu_seconds), (resource.RLIMIT_FSIZE, FILE_SIZE_BYTES), (resource.RLIMIT_CORE, 0)]
+    if sys.platform.startswith("linux"):  # elsewhere RLIMIT_AS is not enforced
+        with open("/proc/self/statm") as statm:
+            address_space = int(statm.read().split()[0]) * resource.getpagesize()
+        limits.append((resource.RLIMIT_AS, address_space + memory_bytes))
+    for kind, value in limits:
+        soft, hard = resource.getrlimit(kind)
+        value = value if hard == resource.RLIM_INFINITY else min(value, hard)
+        resource.setrlimit(kind, (value, hard if hard != resource.RLIM_INFINITY else value))
+
+
+def _defined_names(statement: ast.stmt) -> list[str]:
+    if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return [statement.name]
+    if isinstance(statement, (ast.Import, ast.ImportFrom)):
+        return [(alias.asname or alias.name).split(".")[0] for alias in statement.names]
+    return [node.id for node in ast.walk(statement) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store)]
+
+
+def execute(cells: list[dict]) -> tuple[dict, dict[str, str]]:
+    """Run the kept statements in a fresh namespace. Returns it and {name: why its definition failed}."""
+    namespace = {"__name__": "__submission__", "__builtins__": builtins}
+    failed: dict[str, str] = {}
+    flags = 0  # `from __future__ import annotations` in a cell holds for the cells after it, as in IPython
+    for cell in cells:
+        filename = SUBMISSION_FILE.format(cell["label"])
+        linecache.cache[filename] = (len(cell["source"]), None, cell["source"].splitlines(True), filename)
+        body = ast.parse(cell["source"]).body
+        for index in cell["keep"]:
+            statement = body[index]
+            names = _defined_names(statement)
+            if isinstance(statement, ast.ImportFrom) and statement.module == "__future__":
+                for alias in statement.names:
+                    flags |= getattr(getattr(__future__, alias.name, None), "compiler_flag", 0)
+            try:
+                exec(compile(ast.Module([statement], type_ignores=[]), filename, "exec", flags=flags, dont_inherit=True),
+                     namespace)
+            except BaseException as exc:  # a failing definition must not stop the others
+                failed.update(dict.fromkeys(names, describe(f"{cell['label']}, line {statement.lineno}", exc)))
+            else:
+                for name in names:
+                    failed.pop(name, None)
+    return namespace, failed
+
+
+def _probe(check: checks.Check, inputs: dict, seed: int, student: Submission) -> dict:
+    """Run one probe (in a forked copy): the result frame's content."""
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+    try:
+        return {"outputs": raw(check.probe(student, inputs))}
+    except (NotDefined, StudentError) as err:
+        return {"error": str(err)}
+    except BaseException as exc:  # the student's objects misbehaved outside a call, e.g. a property raised
+        return {"error": describe(f"checking {check.name}", exc)}
+
+
+def _wait(pid: int, timeout: float) -> str:
+    """Wait for a forked copy; kill it at the deadline. How it ended: 'ok', 'timeout', 'exit 3', 'signal SIGSEGV'."""
+    deadline, pause = time.monotonic() + timeout, 0.001
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            return "timeout"
+        time.sleep(pause)
+        pause = min(2 * pause, 0.02)
+    if os.WIFSIGNALED(status):
+        return f"signal {signal.Signals(os.WTERMSIG(status)).name}"
+    code = os.WEXITSTATUS(status)
+    return "ok" if code == 0 else f"exit {code}"
+
+
+def _read_request() -> dict:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    parent = os.getppid()
+    while not os.path.exists(REQUEST_FILE):
+        if time.monotonic() > deadline or os.getppid() != parent:
+            _exit(3)  # the parent gave up or died
+        time.sleep(0.005)
+    return torch.load(REQUEST_FILE, weights_only=True)
+
+
+def main() -> None:
+    fd = int(sys.argv[1])
+    torch.set_num_threads(1)
+    torch.set_num_interop_threads(1)
+    send(fd, {"kind": "ready"})
+    request = _read_request()
+    suite = checks.load(request["assignment"])
+    sys.meta_path.insert(0, _BlockReference())
+    _limit_resources(request["memory_bytes"], request["cpu_seconds"])
+    namespace, failed = execute(request["cells"])
+    send(fd, {"kind": "setup", "failed": {name: one_line(why) for name, why in failed.items()}})
+    student = Submission(namespace, failed)
+    for item in request["checks"]:
+        name = item["name"]
+        pid = os.fork()
+        if pid == 0:  # the copy: probe, report, and leave without running anything else of this process
+            try:
+                result = _probe(suite[name], item["inputs"], item["seed"], student)
+                try:
+                    send(fd, {"kind": "result", "check": name, **result})
+                except BaseException as exc:  # e.g. the submission replaced torch.save
+                    send(fd, {"kind": "result", "check": name, "error": describe(f"sending {name}'s outputs", exc)})
+            finally:
+                _exit(0)
+        send(fd, {"kind": "end", "check": name, "status": _wait(pid, request["timeout"])})
+    _exit(0)
