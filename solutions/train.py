@@ -1,0 +1,347 @@
+"""Train a reference VAE on CIFAR-10 or CelebA.
+
+    python -m solutions.train --dataset cifar10 --model conv --epochs 10 --out runs/cifar10-conv
+    python -m solutions.train --out runs/cifar10-conv --resume          # continue a stopped run
+    torchrun --nproc_per_node=2 -m solutions.train ...                  # DistributedDataParallel
+
+One flow: build the model and the likelihood, stream batches from the in-memory uint8 cache, minimise
+the negative ELBO (recon + beta * KL, in nats per image), evaluate the test split each epoch in bits per
+dimension, and write an atomic checkpoint plus the metrics after every epoch. A run directory holds
+config.json, checkpoint.pt, metrics.json and metrics.csv.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import dataclasses
+import json
+import math
+import os
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+import torch.distributed as dist
+from torch import nn
+from tqdm import tqdm
+
+from course_utils.data import DataError, InMemoryLoader, load_cached
+from course_utils.devices import autocast, default_device
+from course_utils.seeding import seed_everything
+from solutions.likelihoods import LIKELIHOODS, DiscretizedLogistic, bits_per_dim, negative_elbo
+from solutions.vae import ConvVAE, FCVAE
+
+MODELS = {"conv": ConvVAE, "fc": FCVAE}
+DEFAULT_IMAGE_SIZE = {"cifar10": 32, "celeba": 64}
+TEST_SPLIT = "test"
+
+
+@dataclass
+class TrainConfig:
+    dataset: str = field(default="cifar10", metadata={"help": "cifar10 | celeba", "choices": ["cifar10", "celeba"]})
+    model: str = field(default="conv", metadata={"help": "conv | fc", "choices": sorted(MODELS)})
+    likelihood: str = field(default="logistic", metadata={
+        "help": "logistic: discretized logistic, reports bits/dim | bernoulli: the assignment's BCE",
+        "choices": sorted(LIKELIHOODS)})
+    latent_dim: int = field(default=128, metadata={"help": "size D of the latent vector z"})
+    widths: str | None = field(default=None, metadata={
+        "help": "conv model: comma-separated channels per stride-2 stage, e.g. 32,64,128 (default: ConvVAE's)"})
+    image_size: int | None = field(default=None, metadata={"help": "32 or 64; default 32 for cifar10, 64 for celeba"})
+    epochs: int = field(default=10, metadata={"help": "passes over the training split"})
+    batch_size: int = field(default=128, metadata={"help": "images per optimizer step (per process under torchrun)"})
+    lr: float = field(default=1e-3, metadata={"help": "Adam learning rate"})
+    beta: float = field(default=1.0, metadata={"help": "weight of the KL term; 1 is the ELBO, 0 a plain autoencoder"})
+    kl_warmup_epochs: float = field(default=0.0, metadata={
+        "help": "raise the KL weight linearly from 0 to beta over this many epochs (Bowman et al., 2016)"})
+    seed: int = field(default=0, metadata={"help": "seeds data order, initialisation and sampling"})
+    out: str = field(default="runs/default", metadata={"help": "run directory for checkpoint and metrics"})
+    data_root: str | None = field(default=None, metadata={"help": "data folder; default $VAE_DATA_ROOT or ./data"})
+    device: str | None = field(default=None, metadata={"help": "cpu | cuda | cuda:N; default: CUDA when present"})
+    max_minutes: float | None = field(default=None, metadata={
+        "help": "wall-clock training budget; the run evaluates and stops once it is spent"})
+    limit: int | None = field(default=None, metadata={"help": "train on the first N images only (quick checks)"})
+    eval_limit: int | None = field(default=None, metadata={"help": "evaluate on the first N test images only"})
+
+    def __post_init__(self):
+        self.image_size = self.image_size or DEFAULT_IMAGE_SIZE[self.dataset]
+
+
+# Flags that may change when a stopped run is resumed; every other flag must match the saved run.
+RESUMABLE = {"epochs", "max_minutes", "device", "data_root", "eval_limit"}
+
+
+class TrainingDiverged(RuntimeError):
+    pass
+
+
+class Objective(nn.Module):
+    """Model + likelihood as one module, so DDP and the optimizer see every parameter (the likelihood
+    may own learned scales)."""
+
+    def __init__(self, model: nn.Module, likelihood: nn.Module):
+        super().__init__()
+        self.model, self.likelihood = model, likelihood
+
+    def forward(self, x):
+        return negative_elbo(self.model, self.likelihood, x)  # (B,), (B,) nats
+
+
+def build_objective(config: TrainConfig) -> Objective:
+    options = {"widths": tuple(int(w) for w in config.widths.split(","))} if config.widths else {}
+    model = MODELS[config.model](latent_dim=config.latent_dim, in_channels=3, image_size=config.image_size, **options)
+    return Objective(model, LIKELIHOODS[config.likelihood]())
+
+
+def kl_weight(config: TrainConfig, epoch_progress: float) -> float:
+    """beta, ramped up linearly over the first kl_warmup_epochs (epoch_progress counts fractional epochs)."""
+    if config.kl_warmup_epochs <= 0:
+        return config.beta
+    return config.beta * min(1.0, epoch_progress / config.kl_warmup_epochs)
+
+
+# ----------------------------------------------------------------------------------------------- files
+
+def atomic_write(path: Path, write) -> None:
+    """Write via a temp file in the same folder and rename it over `path`, so a kill never leaves half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_logs(out: Path, config: TrainConfig, history: list[dict]) -> None:
+    atomic_write(out / "config.json", lambda f: f.write(json.dumps(dataclasses.asdict(config), indent=2).encode()))
+    atomic_write(out / "metrics.json", lambda f: f.write(json.dumps(history, indent=2).encode()))
+
+    def write_csv(f):
+        columns = list(dict.fromkeys(key for row in history for key in row))
+        lines = [",".join(columns)] + [",".join(str(row.get(c, "")) for c in columns) for row in history]
+        f.write(("\n".join(lines) + "\n").encode())
+
+    atomic_write(out / "metrics.csv", write_csv)
+
+
+def load_run(run_dir: str | os.PathLike, device="cpu") -> tuple[nn.Module, dict, list[dict]]:
+    """Load a trained run for evaluation and figures.
+
+    Outputs: (model in eval mode on `device`, config as a dict, per-epoch history rows).
+    """
+    path = Path(run_dir) / "checkpoint.pt"
+    if not path.exists():
+        raise FileNotFoundError(f"no checkpoint at {path}: train it with `python -m solutions.train --out {run_dir}`")
+    state = torch.load(path, map_location=device, weights_only=False)
+    config = TrainConfig(**state["config"])
+    objective = build_objective(config)
+    objective.load_state_dict(state["objective"])
+    return objective.model.to(device).eval(), state["config"], state["history"]
+
+
+# ------------------------------------------------------------------------------------------ evaluation
+
+@torch.no_grad()
+def evaluate(objective: Objective, loader: InMemoryLoader, device: torch.device) -> dict:
+    """Test metrics, averaged per image: the negative ELBO (in bits/dim when the likelihood is a distribution
+    over 8-bit images), its two terms in nats, and the MSE of the decoded posterior mean (a likelihood-free
+    reconstruction error that every model can be compared on)."""
+    objective.eval()
+    totals = torch.zeros(4, dtype=torch.float64, device=device)  # recon nats, kl nats, squared error, images
+    dims = None
+    for x, _ in loader:
+        with autocast(device):
+            recon, kl = objective(x)
+            mu, _ = objective.model.encode(x)
+            x_mean = objective.model.decode(mu)
+        dims = x[0].numel()
+        squared_error = (x_mean.float() - x).pow(2).flatten(1).mean(1)
+        totals += torch.stack([recon.sum(), kl.sum(), squared_error.sum(), torch.tensor(len(x), device=device)]).double()
+    if dist.is_initialized():
+        dist.all_reduce(totals)
+    recon, kl, squared_error, count = totals.tolist()
+    objective.train()
+    metrics = {"test_nelbo": (recon + kl) / count, "test_recon": recon / count, "test_kl": kl / count,
+               "test_recon_mse": squared_error / count}
+    if isinstance(objective.likelihood, DiscretizedLogistic):
+        metrics["test_bpd"] = bits_per_dim(metrics["test_nelbo"], dims)
+    return metrics
+
+
+def describe(row: dict) -> str:
+    bpd = f"{row['test_bpd']:.3f} bits/dim, " if "test_bpd" in row else ""
+    return (f"test {bpd}-ELBO {row['test_nelbo']:.0f} nats (recon {row['test_recon']:.0f} + KL {row['test_kl']:.0f}), "
+            f"MSE {row['test_recon_mse']:.4f}")
+
+
+def check_ranks_in_sync(objective: nn.Module) -> None:
+    """DDP keeps replicas identical by averaging gradients; verify it (cheap, once an epoch)."""
+    flat = torch.cat([p.detach().flatten() for p in objective.parameters()])
+    reference = flat.clone()
+    dist.broadcast(reference, src=0)
+    drift = (flat - reference).abs().max()
+    dist.all_reduce(drift, op=dist.ReduceOp.MAX)
+    if drift.item() > 0:
+        raise RuntimeError(f"DDP replicas drifted apart by {drift.item():.3g}: gradients are not being synchronised")
+
+
+# -------------------------------------------------------------------------------------------- training
+
+def train(config: TrainConfig, resume: bool = False) -> list[dict]:
+    """Train (or continue) the run in config.out and return its per-epoch history."""
+    distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
+    rank, world_size = 0, 1
+    if distributed:
+        device = torch.device(f"cuda:{int(os.environ['LOCAL_RANK'])}") if torch.cuda.is_available() else torch.device("cpu")
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+        rank, world_size = dist.get_rank(), dist.get_world_size()
+        if device.type == "cuda":
+            torch.cuda.set_device(device)
+    else:
+        device = default_device(config.device)
+    is_main = rank == 0
+    out = Path(config.out)
+    checkpoint_path = out / "checkpoint.pt"
+
+    seed_everything(config.seed)
+    objective = build_objective(config).to(device)
+    optimizer = torch.optim.Adam(objective.parameters(), lr=config.lr)
+    history, start_epoch, step, seconds = [], 0, 0, 0.0
+    if resume and checkpoint_path.exists():
+        state = torch.load(checkpoint_path, map_location=device, weights_only=False)
+        objective.load_state_dict(state["objective"])
+        optimizer.load_state_dict(state["optimizer"])
+        history, start_epoch, step, seconds = state["history"], state["epoch"], state["step"], state["seconds"]
+        torch.set_rng_state(state["rng_cpu"])
+        if device.type == "cuda" and state.get("rng_cuda") is not None:
+            torch.cuda.set_rng_state(state["rng_cuda"], device)
+        if is_main:
+            print(f"resuming {out} after epoch {start_epoch} (step {step}, {seconds / 60:.1f} min trained)")
+
+    if distributed and not is_main:
+        dist.barrier()  # wait for rank 0 to build any missing cache, then read it
+    train_split = load_cached(config.dataset, config.data_root, "train", config.image_size, progress=is_main)
+    test_split = load_cached(config.dataset, config.data_root, TEST_SPLIT, config.image_size, progress=is_main)
+    if distributed and is_main:
+        dist.barrier()
+    train_loader = InMemoryLoader(train_split, config.batch_size, shuffle=True, drop_last=True, seed=config.seed,
+                                  device=device, rank=rank, world_size=world_size, limit=config.limit)
+    test_loader = InMemoryLoader(test_split, 500, shuffle=False, drop_last=False, device=device,
+                                 rank=rank, world_size=world_size, limit=config.eval_limit)
+    if len(train_loader) == 0:
+        raise DataError(f"{len(train_split.images)} training images give no full batch of {config.batch_size}: "
+                        "lower --batch-size or raise --limit")
+    trainer = nn.parallel.DistributedDataParallel(objective) if distributed else objective
+    budget_seconds = config.max_minutes * 60 if config.max_minutes else math.inf
+
+    def save_checkpoint(epoch: int) -> None:
+        state = {"config": dataclasses.asdict(config), "objective": objective.state_dict(),
+                 "optimizer": optimizer.state_dict(), "epoch": epoch, "step": step, "seconds": seconds,
+                 "history": history, "rng_cpu": torch.get_rng_state(),
+                 "rng_cuda": torch.cuda.get_rng_state(device) if device.type == "cuda" else None}
+        atomic_write(checkpoint_path, lambda f: torch.save(state, f))
+        write_logs(out, config, history)
+
+    for epoch in range(start_epoch, config.epochs):
+        if seconds >= budget_seconds:
+            break
+        train_loader.set_epoch(epoch)
+        total_loss, total_images = 0.0, 0
+        bar = tqdm(train_loader, desc=f"epoch {epoch + 1}/{config.epochs}", disable=not is_main, leave=False)
+        for batch_index, (x, _) in enumerate(bar):
+            started = time.perf_counter()
+            beta = kl_weight(config, epoch + batch_index / len(train_loader))
+            with autocast(device):
+                recon, kl = trainer(x)
+            loss = (recon + beta * kl).mean()  # nats per image
+            if not torch.isfinite(loss):
+                raise TrainingDiverged(
+                    f"loss became {loss.item()} at epoch {epoch + 1}, step {step}; the last good checkpoint "
+                    f"(epoch {start_epoch if not history else history[-1]['epoch']}) is kept in {out}. "
+                    "Lower --lr or add --kl-warmup-epochs, then --resume or start a new --out")
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            step += 1
+            total_loss += loss.item() * len(x)
+            total_images += len(x)
+            seconds += time.perf_counter() - started
+            bar.set_postfix(loss=f"{loss.item():.1f}")
+            if seconds >= budget_seconds:
+                break
+        row = {"epoch": epoch + 1, "step": step, "seconds": round(seconds, 2),
+               "train_loss": total_loss / total_images, "beta": beta,
+               **evaluate(objective, test_loader, device)}
+        if distributed:
+            check_ranks_in_sync(objective)
+            row["ranks_in_sync"] = True
+        history.append(row)
+        if is_main:
+            save_checkpoint(epoch + 1)
+            tqdm.write(f"epoch {epoch + 1}: {describe(row)}, {seconds / 60:.1f} min")
+    if distributed:
+        dist.destroy_process_group()
+    return history
+
+
+# ------------------------------------------------------------------------------------------------- CLI
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m solutions.train", description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    for f in dataclasses.fields(TrainConfig):
+        kind = {"int": int, "float": float}.get(str(f.type).split(" ")[0], str)
+        parser.add_argument(f"--{f.name.replace('_', '-')}", type=kind, default=argparse.SUPPRESS,
+                            choices=f.metadata.get("choices"), help=f"{f.metadata['help']} (default: {f.default})")
+    parser.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
+    return parser
+
+
+def config_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser) -> tuple[TrainConfig, bool]:
+    given = {k: v for k, v in vars(args).items() if k != "resume"}
+    out = Path(given.get("out", TrainConfig.out))
+    checkpoint = out / "checkpoint.pt"
+    if args.resume and checkpoint.exists():
+        saved = json.loads((out / "config.json").read_text())
+        conflicts = [k for k, v in given.items() if k not in RESUMABLE and k != "out" and v != saved.get(k)]
+        if conflicts:
+            flags = ", ".join(f"--{k.replace('_', '-')} {given[k]} (saved: {saved.get(k)})" for k in conflicts)
+            parser.error(f"{flags}: a resumed run keeps its settings; drop these flags or choose a new --out")
+        return TrainConfig(**{**saved, **given}), True
+    if checkpoint.exists() and not args.resume:
+        parser.error(f"{out} already holds a run: pass --resume to continue it, or choose another --out")
+    return TrainConfig(**given), False
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    config, resume = config_from_args(args, parser)
+    if config.dataset == "cifar10" and config.image_size != 32:
+        parser.error("CIFAR-10 images are 32x32: drop --image-size or use --image-size 32")
+    if config.widths and config.model != "conv":
+        parser.error("--widths sets the conv model's channels: drop it for --model fc")
+    try:
+        history = train(config, resume=resume)
+    except (DataError, TrainingDiverged) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2 if isinstance(error, DataError) else 1
+    except KeyboardInterrupt:
+        print(f"\ninterrupted: `python -m solutions.train --out {config.out} --resume` continues from the last "
+              "completed epoch", file=sys.stderr)
+        return 130
+    if history and int(os.environ.get("RANK", "0")) == 0:
+        last = history[-1]
+        print(f"done: {config.out} after {last['epoch']} epochs, {last['seconds'] / 60:.1f} min: {describe(last)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
