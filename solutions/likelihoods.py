@@ -48,8 +48,8 @@ def discretized_logistic_log_prob(x: torch.Tensor, mean: torch.Tensor, log_scale
 class DiscretizedLogistic(nn.Module):
     """p(x|z) = prod over sub-pixels of a discretized logistic centred on the decoder's output.
 
-    The scale is one learned number per colour channel unless the model predicts one per pixel
-    (a model with `decode_with_log_scale(z) -> (mean, log_scale)`).
+    The scale is one learned number per colour channel. A model that carries its own output distribution
+    (one with `log_likelihood(z, x) -> (B,)`, such as solutions.resvae.ResidualVAE) is asked directly.
     """
 
     def __init__(self, channels: int = 3, init_log_scale: float = -3.0):
@@ -58,11 +58,9 @@ class DiscretizedLogistic(nn.Module):
 
     def forward(self, model: nn.Module, z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         """-log p(x|z) per image, in nats: (B,)."""
-        if hasattr(model, "decode_with_log_scale"):
-            mean, log_scale = model.decode_with_log_scale(z)
-        else:
-            mean, log_scale = model.decode(z), self.log_scale
-        return -discretized_logistic_log_prob(x, mean, log_scale).flatten(1).sum(1)
+        if hasattr(model, "log_likelihood"):
+            return -model.log_likelihood(z, x)
+        return -discretized_logistic_log_prob(x, model.decode(z).float(), self.log_scale).flatten(1).sum(1)
 
 
 class Bernoulli(nn.Module):

@@ -32,9 +32,10 @@ from course_utils.data import DataError, InMemoryLoader, load_cached
 from course_utils.devices import autocast, default_device
 from course_utils.seeding import seed_everything
 from solutions.likelihoods import LIKELIHOODS, DiscretizedLogistic, bits_per_dim, negative_elbo
+from solutions.resvae import ResidualVAE
 from solutions.vae import ConvVAE, FCVAE
 
-MODELS = {"conv": ConvVAE, "fc": FCVAE}
+MODELS = {"conv": ConvVAE, "fc": FCVAE, "resnet": ResidualVAE}
 DEFAULT_IMAGE_SIZE = {"cifar10": 32, "celeba": 64}
 TEST_SPLIT = "test"
 
@@ -42,13 +43,15 @@ TEST_SPLIT = "test"
 @dataclass
 class TrainConfig:
     dataset: str = field(default="cifar10", metadata={"help": "cifar10 | celeba", "choices": ["cifar10", "celeba"]})
-    model: str = field(default="conv", metadata={"help": "conv | fc", "choices": sorted(MODELS)})
+    model: str = field(default="conv", metadata={
+        "help": "conv: the assignment's ConvVAE | fc: fully connected | resnet: residual VAE, spatial latent, "
+                "per-pixel colour-coupled likelihood (use with --likelihood logistic)", "choices": sorted(MODELS)})
     likelihood: str = field(default="logistic", metadata={
         "help": "logistic: discretized logistic, reports bits/dim | bernoulli: the assignment's BCE",
         "choices": sorted(LIKELIHOODS)})
     latent_dim: int = field(default=128, metadata={"help": "size D of the latent vector z"})
     widths: str | None = field(default=None, metadata={
-        "help": "conv model: comma-separated channels per stride-2 stage, e.g. 32,64,128 (default: ConvVAE's)"})
+        "help": "conv/resnet: comma-separated channels per resolution, e.g. 32,64,128 (default: the model's)"})
     image_size: int | None = field(default=None, metadata={"help": "32 or 64; default 32 for cifar10, 64 for celeba"})
     epochs: int = field(default=10, metadata={"help": "passes over the training split"})
     batch_size: int = field(default=128, metadata={"help": "images per optimizer step (per process under torchrun)"})
@@ -326,8 +329,10 @@ def main(argv: list[str] | None = None) -> int:
     config, resume = config_from_args(args, parser)
     if config.dataset == "cifar10" and config.image_size != 32:
         parser.error("CIFAR-10 images are 32x32: drop --image-size or use --image-size 32")
-    if config.widths and config.model != "conv":
-        parser.error("--widths sets the conv model's channels: drop it for --model fc")
+    if config.widths and config.model == "fc":
+        parser.error("--widths sets convolutional channels: drop it for --model fc")
+    if config.model == "resnet" and config.likelihood != "logistic":
+        parser.error("--model resnet carries its own discretized logistic decoder: use --likelihood logistic")
     try:
         history = train(config, resume=resume)
     except (DataError, TrainingDiverged) as error:

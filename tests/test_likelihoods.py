@@ -45,3 +45,24 @@ def test_negative_elbo_terms_have_one_value_per_image():
     for likelihood in (DiscretizedLogistic(), Bernoulli()):
         recon, kl = negative_elbo(model, likelihood, x)
         assert recon.shape == kl.shape == (3,) and (recon > 0).all() and (kl >= 0).all()
+
+
+def test_residual_vae_couples_colours_as_in_pixelcnn_plus_plus():
+    from solutions.resvae import ResidualVAE
+
+    torch.manual_seed(0)
+    model = ResidualVAE(latent_dim=64, widths=(4, 8, 8))
+    torch.nn.init.normal_(model.decoder[-1].weight, std=0.1)  # make the coupling coefficients non-trivial
+    x = torch.randint(0, 256, (2, 3, 32, 32)).double() / 255
+    z = torch.randn(2, 64, dtype=torch.float64)
+    model.double()
+    params = model.decoder(z.view(2, 1, 8, 8))
+    m, log_s, coeff = params.chunk(3, dim=1)
+    a, b, c = torch.tanh(coeff).chunk(3, dim=1)
+    mean = m + 0.5
+    red, green = x[:, 0:1], x[:, 1:2]
+    coupled = torch.cat([mean[:, 0:1], mean[:, 1:2] + a * red, mean[:, 2:3] + b * red + c * green], dim=1)
+    expected = discretized_logistic_log_prob(x, coupled, log_s.clamp_min(-7)).flatten(1).sum(1)
+    torch.testing.assert_close(model.log_likelihood(z, x), expected, atol=1e-6, rtol=0)
+    decoded = model.decode(z)
+    assert decoded.shape == (2, 3, 32, 32) and 0 <= decoded.min() and decoded.max() <= 1

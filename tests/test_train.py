@@ -13,6 +13,7 @@ import torch
 import solutions.train as train_module
 from solutions.train import TrainConfig, load_run, main, train
 
+RESNET = ["--dataset", "cifar10", "--model", "resnet", "--latent-dim", "64", "--widths", "4,8,8", "--batch-size", "16"]
 TINY = ["--dataset", "cifar10", "--model", "conv", "--latent-dim", "4", "--widths", "4,8,8", "--batch-size", "16"]
 
 
@@ -132,3 +133,10 @@ def test_two_process_ddp_keeps_ranks_in_sync(fake_data_root, tmp_path):
     assert [row["ranks_in_sync"] for row in history] == [True, True]
     # 96 images, 2 ranks, batches of 16: 3 steps per rank per epoch.
     assert history[-1]["step"] == 6
+
+
+def test_residual_vae_trains_through_the_cli(fake_data_root, tmp_path):
+    out = tmp_path / "resnet"
+    assert main([*RESNET, "--epochs", "1", "--data-root", str(fake_data_root), "--out", str(out)]) == 0
+    model, config, history = load_run(out)
+    assert config["model"] == "resnet" and history[0]["test_bpd"] < 16
