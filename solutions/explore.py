@@ -168,15 +168,19 @@ def pca_2d(latents: torch.Tensor) -> torch.Tensor:
     return centred @ components.T  # (N, 2)
 
 
+def kl_terms(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """KL(q(z_d | x) || N(0, 1)) of every image and latent dimension: (N, D) in nats; rows sum to kl_divergence."""
+    n, d = mu.shape
+    # kl_divergence sums over the last dim; giving it one-dimensional codes yields the per-dim terms.
+    return kl_divergence(mu.reshape(-1, 1), logvar.reshape(-1, 1)).reshape(n, d)
+
+
 def kl_per_dimension(model: nn.Module, images: Images, batch_size: int = 256) -> torch.Tensor:
     """Average KL(q(z_d | x) || N(0, 1)) of each latent dimension over the images: (D,) in nats.
 
     Dimensions with ~0 KL are "inactive": the encoder ignores the image there (posterior collapse).
     """
-    mu, logvar = encode_all(model, images, batch_size)  # (N, D) each
-    n, d = mu.shape
-    # kl_divergence sums over the last dim; giving it one-dimensional codes yields the per-dim terms.
-    return kl_divergence(mu.reshape(-1, 1), logvar.reshape(-1, 1)).reshape(n, d).mean(0)
+    return kl_terms(*encode_all(model, images, batch_size)).mean(0)
 
 
 def most_active_dims(model: nn.Module, images: Images, k: int) -> tuple[torch.Tensor, torch.Tensor]:
