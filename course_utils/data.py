@@ -28,7 +28,6 @@ import os
 import pickle
 import sys
 import tarfile
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +39,8 @@ from torch.utils.data import Dataset
 from torchvision.transforms import v2
 from torchvision.transforms.v2 import functional as TF
 from tqdm import tqdm
+
+from course_utils.files import atomic_write
 
 # The official label order, which is also alphabetical, so ImageFolder's sorted class folders get the same indices.
 CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
@@ -457,17 +458,9 @@ def _decode_all(dataset: Dataset, description: str, progress: bool) -> tuple[tor
 
 
 def _save_atomically(payload: dict, path: Path) -> None:
-    """torch.save to a temporary file beside path, then rename: readers never see a half-written cache."""
+    """torch.save through atomic_write: readers never see a half-written cache."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-        try:
-            with os.fdopen(handle, "wb") as file:
-                torch.save(payload, file)
-            os.replace(temporary, path)
-        finally:
-            if os.path.exists(temporary):
-                os.unlink(temporary)
+        atomic_write(path, lambda file: torch.save(payload, file))
     except OSError as err:
         raise DataError(f"cannot write the cache {path} ({_one_line(err)}): make {path.parent} writable, or copy "
                         "the data to a writable folder and point VAE_DATA_ROOT at it") from None

@@ -18,7 +18,6 @@ import json
 import math
 import os
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +29,7 @@ from tqdm import tqdm
 
 from course_utils.data import DataError, InMemoryLoader, load_cached
 from course_utils.devices import autocast, default_device
+from course_utils.files import atomic_write
 from course_utils.seeding import seed_everything
 from solutions.likelihoods import LIKELIHOODS, DiscretizedLogistic, bits_per_dim, negative_elbo
 from solutions.resvae import ResidualVAE
@@ -106,21 +106,6 @@ def kl_weight(config: TrainConfig, epoch_progress: float) -> float:
 
 
 # ----------------------------------------------------------------------------------------------- files
-
-def atomic_write(path: Path, write) -> None:
-    """Write via a temp file in the same folder and rename it over `path`, so a kill never leaves half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
 
 def write_logs(out: Path, config: TrainConfig, history: list[dict]) -> None:
     atomic_write(out / "config.json", lambda f: f.write(json.dumps(dataclasses.asdict(config), indent=2).encode()))
