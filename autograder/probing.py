@@ -78,15 +78,29 @@ class Submission:
                 raise NotDefined(f"{name} could not be defined: {self.failed[name]}") from None
             raise NotDefined(f"{name} is not defined: the notebook must define it under exactly this name") from None
 
-    def patch(self, name: str, value) -> None:
-        """Replace a global of the submission (e.g. wrap vae_loss to watch train_vae call it)."""
-        self.namespace[name] = value
+    def watch(self, name: str) -> list[dict]:
+        """Record every call of the submission's global function `name` made by its other functions, e.g. the
+        vae_loss calls inside train_vae. Returns the (growing) list of {"args", "kwargs", "result"}, as raw data.
+
+        Judges use it to grade a function on its own: train_vae is right if it does the right thing with the
+        student's vae_loss, whose mistakes cost points in vae_loss's check only.
+        """
+        calls: list[dict] = []
+        original = self.namespace.get(name)
+        if callable(original):
+            def watched(*args, **kwargs):
+                result = original(*args, **kwargs)
+                calls.append({"args": raw(args), "kwargs": raw(kwargs), "result": raw(result)})
+                return result
+
+            self.namespace[name] = watched
+        return calls
 
 
-def foreign(value) -> dict:
-    """Stand-in for a returned object that is not plain data (judges report its type)."""
+def foreign(value, what: str | None = None) -> dict:
+    """Stand-in for a returned object that is not plain data: judges report `what` (default: its type)."""
     kind = type(value)
-    return {"__foreign__": f"{kind.__module__}.{kind.__qualname__}"}
+    return {"__foreign__": what or f"{kind.__module__}.{kind.__qualname__}"}
 
 
 def raw(value: Any, depth: int = 0):
@@ -95,7 +109,9 @@ def raw(value: Any, depth: int = 0):
     if depth > 6:
         return foreign(value)
     if isinstance(value, torch.Tensor):
-        if value.layout != torch.strided or value.is_quantized or value.numel() > MAX_ELEMENTS:
+        if value.numel() > MAX_ELEMENTS:
+            return foreign(value, f"tensor too large to check ({value.numel()} elements)")
+        if value.layout != torch.strided or value.is_quantized:
             return foreign(value)
         return value.detach().cpu().as_subclass(torch.Tensor).clone()
     if value is None or isinstance(value, bool):

@@ -4,11 +4,12 @@
 2. read the request (the submission's definitions, the checks with their inputs and seeds, the limits);
 3. cap address space, CPU time and file sizes; make the reference solutions unimportable;
 4. execute the definitions one statement at a time, remembering which failed and why;
-5. for each check, fork a copy of this process, run the check's probe there and send its raw outputs. The copy
+5. for each check, fork a copy of this process, run the check's probe there and relay its raw outputs. The copy
    keeps checks from disturbing each other (monkeypatching, exhausted memory) and can be killed alone when it
    overruns its time; this process then reports how the copy ended.
 
-Messages go to the pipe whose descriptor is argv[1], never to stdout (discarded by the parent). Nothing here
+Messages go to the pipe whose descriptor is argv[1], never to stdout (discarded by the parent); each copy writes
+to a pipe of its own, relayed only if it holds exactly one message. Nothing here
 judges and this process holds no reference answers: whatever the submission does here can only change the raw
 outputs, which the parent compares with values it computes itself once this process is gone.
 """
@@ -23,6 +24,7 @@ import linecache
 import os
 import random
 import resource
+import select
 import signal
 import sys
 import time
@@ -32,17 +34,21 @@ import torch
 
 from autograder import checks
 from autograder.probing import SUBMISSION_FILE, NotDefined, StudentError, Submission, describe, one_line, raw
-from autograder.sandbox import REQUEST_FILE, STARTUP_SECONDS, encode_frame
+from autograder.sandbox import HEADER, MAX_FRAME_BYTES, REQUEST_FILE, STARTUP_SECONDS, encode_frame
 
 BLOCKED_PACKAGES = {"solutions"}  # the reference answers
 FILE_SIZE_BYTES = 64 << 20
 _exit, _write = os._exit, os.write  # bound before any student code can replace them
 
 
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[_write(fd, view):]
+
+
 def send(fd: int, message: dict) -> None:
-    data = memoryview(encode_frame(message))
-    while data:
-        data = data[_write(fd, data):]
+    _write_all(fd, encode_frame(message))
 
 
 class _BlockReference(importlib.abc.MetaPathFinder):
@@ -114,23 +120,72 @@ def _probe(check: checks.Check, inputs: dict, seed: int, student: Submission) ->
         return {"error": describe(f"checking {check.name}", exc)}
 
 
-def _wait(pid: int, timeout: float) -> str:
-    """Wait for a forked copy; kill it at the deadline. How it ended: 'ok', 'timeout', 'exit 3', 'signal SIGSEGV'."""
-    deadline, pause = time.monotonic() + timeout, 0.001
-    while True:
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            break
-        if time.monotonic() > deadline:
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-            return "timeout"
-        time.sleep(pause)
-        pause = min(2 * pause, 0.02)
+def _exit_status(status: int) -> str:
     if os.WIFSIGNALED(status):
         return f"signal {signal.Signals(os.WTERMSIG(status)).name}"
     code = os.WEXITSTATUS(status)
     return "ok" if code == 0 else f"exit {code}"
+
+
+def _await_copy(pid: int, results: int, timeout: float) -> tuple[bytes, str]:
+    """Read what a forked copy writes to its result pipe until it exits (killing it at the deadline).
+    Returns the bytes and how it ended: 'ok', 'timeout', 'exit 3', 'signal SIGSEGV'."""
+    deadline, received, status = time.monotonic() + timeout, bytearray(), None
+    while status is None:
+        ready, _, _ = select.select([results], [], [], 0.01)
+        if ready:
+            chunk = os.read(results, 1 << 20)
+            received += chunk
+            if len(received) > MAX_FRAME_BYTES:
+                os.kill(pid, signal.SIGKILL)
+        done, code = os.waitpid(pid, os.WNOHANG)
+        if done:
+            status = _exit_status(code)
+        elif time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            status = "timeout"
+    while select.select([results], [], [], 0)[0]:  # what it wrote just before exiting (processes it started
+        chunk = os.read(results, 1 << 20)  # may hold the pipe open: read what is there, don't wait for EOF)
+        if not chunk or len(received) > MAX_FRAME_BYTES:
+            break
+        received += chunk
+    return bytes(received), status
+
+
+def _one_frame(data: bytes) -> bool:
+    """Is `data` exactly one complete frame? (More means the student's code wrote into the pipe too.)"""
+    return len(data) >= HEADER.size and HEADER.unpack(data[:HEADER.size])[0] == len(data) - HEADER.size
+
+
+def run_check(fd: int, check: checks.Check, item: dict, student: Submission, timeout: float) -> None:
+    """Probe one check in a forked copy, with its own result pipe; relay its one result and how it ended.
+
+    The copy closes the channel to the parent before running any student code, so the student's code can
+    only write into the copy's own pipe, and a second frame there fails this check alone."""
+    results, copy_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the copy: probe, report, and leave without running anything else of this process
+        try:
+            os.close(fd)
+            os.close(results)
+            result = _probe(check, item["inputs"], item["seed"], student)
+            try:
+                send(copy_end, {"kind": "result", "check": check.name, **result})
+            except BaseException as exc:  # e.g. the submission replaced torch.save
+                send(copy_end, {"kind": "result", "check": check.name,
+                                "error": describe(f"sending {check.name}'s outputs", exc)})
+        finally:
+            _exit(0)
+    os.close(copy_end)
+    data, status = _await_copy(pid, results, timeout)
+    os.close(results)
+    if _one_frame(data):
+        _write_all(fd, data)
+    elif data:
+        send(fd, {"kind": "result", "check": check.name,
+                  "error": f"{check.name}: the grader's result channel was written to by the submission"})
+    send(fd, {"kind": "end", "check": check.name, "status": status})
 
 
 def _read_request() -> dict:
@@ -150,22 +205,12 @@ def main() -> None:
     send(fd, {"kind": "ready"})
     request = _read_request()
     suite = checks.load(request["assignment"])
+    checks.warm_up(request["assignment"])
     sys.meta_path.insert(0, _BlockReference())
     _limit_resources(request["memory_bytes"], request["cpu_seconds"])
     namespace, failed = execute(request["cells"])
     send(fd, {"kind": "setup", "failed": {name: one_line(why) for name, why in failed.items()}})
     student = Submission(namespace, failed)
     for item in request["checks"]:
-        name = item["name"]
-        pid = os.fork()
-        if pid == 0:  # the copy: probe, report, and leave without running anything else of this process
-            try:
-                result = _probe(suite[name], item["inputs"], item["seed"], student)
-                try:
-                    send(fd, {"kind": "result", "check": name, **result})
-                except BaseException as exc:  # e.g. the submission replaced torch.save
-                    send(fd, {"kind": "result", "check": name, "error": describe(f"sending {name}'s outputs", exc)})
-            finally:
-                _exit(0)
-        send(fd, {"kind": "end", "check": name, "status": _wait(pid, request["timeout"])})
+        run_check(fd, suite[item["name"]], item, student, request["timeout"])
     _exit(0)

@@ -9,6 +9,9 @@ A check NAME (listed with its points in autograder/registry.py) is three functio
     judge_NAME(inputs, outputs)       parent: `assert`s with teaching messages, comparing the outputs with
                                       the reference solutions and known answers
 
+A module may also define warm_up(), which the sandbox runs once before the student's code: for one-off costs (a
+first import) that would otherwise count against a check's time limit.
+
 Judges import the reference (`solutions`) inside the function: these modules are also imported in the sandbox,
 which must never hold reference answers.
 """
@@ -27,6 +30,11 @@ class Check:
     inputs: Callable
     probe: Callable
     judge: Callable
+
+
+def warm_up(assignment: str) -> None:
+    """Run the assignment module's warm_up(), if it has one (in the sandbox, before any student code)."""
+    getattr(importlib.import_module(f"autograder.checks.{assignment}"), "warm_up", lambda: None)()
 
 
 def load(assignment: str) -> dict[str, Check]:

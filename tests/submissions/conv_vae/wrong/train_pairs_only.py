@@ -1,0 +1,22 @@
+"""Assumes every batch is an (x, y) pair.
+
+fails train_vae: loader of bare image batches
+"""
+import torch
+
+
+def train_vae(model, loader, epochs=1, lr=1e-3, device="cpu", beta=1.0):
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    history = []
+    for _ in range(epochs):
+        total, count = 0.0, 0
+        for x, _ in loader:
+            x_hat, mu, logvar = model(x)
+            loss, _, _ = vae_loss(x_hat, x, mu, logvar, beta)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            total += loss.item() * len(x)
+            count += len(x)
+        history.append(total / count)
+    return history
