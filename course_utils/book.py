@@ -18,6 +18,8 @@ BUILD_DIR = REPO_ROOT / "_build"
 HTML_DIR = BUILD_DIR / "html"
 # Where jupyter-book keeps Sphinx's pickled pages; deleting it (with html/) forces a full rebuild.
 DOCTREES_DIR = BUILD_DIR / ".doctrees"
+# Sphinx's record of what it has read. Without it the next build re-reads every page.
+ENVIRONMENT = DOCTREES_DIR / "environment.pickle"
 
 
 class BookBuildError(RuntimeError):
@@ -48,6 +50,9 @@ def build(clean: bool = False, quiet: bool = False) -> Path:
         command.append("-q")
     result = subprocess.run(command, cwd=REPO_ROOT)
     if result.returncode != 0:
+        # Sphinx saved the pages it read, warnings and all; an incremental rebuild would skip them and
+        # succeed. Forgetting them makes the next build re-read every page and report the problem again.
+        ENVIRONMENT.unlink(missing_ok=True)
         raise BookBuildError(f"the book did not build (jupyter-book exited with {result.returncode}); "
                              "the warnings above name each broken page, reference or figure")
     return HTML_DIR

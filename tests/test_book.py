@@ -16,6 +16,7 @@ import os
 import re
 import shutil
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -39,6 +40,8 @@ RESOURCE_ATTRIBUTES = {"script": "src", "img": "src", "iframe": "src", "source":
 PROBE = """<script>
 window.addEventListener("load", function () {
   function report() {
+    // open every drop-down (answers, solutions) so that their math is laid out and measured too
+    document.querySelectorAll("details").forEach(function (details) { details.open = true; });
     var body = document.body.cloneNode(true);
     body.querySelectorAll("script, style").forEach(function (node) { node.remove(); });
     var text = body.textContent;
@@ -51,6 +54,10 @@ window.addEventListener("load", function () {
       mathjaxContainers: document.querySelectorAll("mjx-container").length,
       mathjaxErrors: Array.from(document.querySelectorAll("mjx-merror")).map(function (e) { return e.textContent; }),
       fonts: fonts,
+      // display math wider than the text column (MathJax 3 does not break lines) scrolls sideways
+      overflowingMath: Array.from(document.querySelectorAll('mjx-container[display="true"]')).filter(function (e) {
+        return e.scrollWidth > e.clientWidth + 1;
+      }).map(function (e) { return (e.parentElement.id || "") + " " + e.textContent.slice(0, 60); }),
       rawMarkup: RAW.filter(function (m) { return text.indexOf(m) >= 0; }).map(function (m) {
         var at = text.indexOf(m); return m + " in: " + text.slice(Math.max(0, at - 60), at + 60);
       })
@@ -227,36 +234,46 @@ def test_metrics_become_caption_substitutions():
         "cifar10_conv_run_dataset": "cifar10", "cifar10_conv_run_images": "50,000", "q2_tiny": "0.000123"}
 
 
+def browser_problems(chromium: str, site: Path, page: Path, profile: Path) -> list[str]:
+    """Open one probed page in headless Chromium, keep its screenshot, and list what is wrong with it."""
+    name = str(page.relative_to(site)).replace(os.sep, "__").removesuffix(".html")
+    screenshot = ARTIFACTS / f"{name}.png"
+    result = subprocess.run([chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", f"--screenshot={screenshot}",
+                             "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120)
+    found = re.search(r'<div id="book-test-report"[^>]*>(.*?)</div>', result.stdout, re.S)
+    if not found:
+        return [f"{name}: the page never finished loading (Chromium exit {result.returncode}; "
+                f"stderr ends {result.stderr.strip()[-300:]!r})"]
+    report = json.loads(html.unescape(found.group(1)))
+    problems = []
+    if has_math(page) and report["mathjaxContainers"] == 0:
+        problems.append(f"{name}: has math but MathJax typeset nothing (did tex-chtml.js load?)")
+    problems += [f"{name}: MathJax error {error!r}" for error in report["mathjaxErrors"]]
+    fonts = [(family, status) for family, status in report["fonts"] if family.startswith("MJX")]
+    problems += [f"{name}: MathJax font {family} failed to load" for family, status in fonts if status == "error"]
+    if report["mathjaxContainers"] and ("MJXTEX", "loaded") not in fonts:
+        problems.append(f"{name}: MathJax's main font MJXTEX did not load ({fonts}); is "
+                        "book/_extra/mathjax/es5/output/chtml/fonts/woff-v2 complete?")
+    problems += [f"{name}: untypeset markup {raw}" for raw in report["rawMarkup"]]
+    problems += [f"{name}: display math wider than the page at 1280 px, split it: {math!r}"
+                 for math in report["overflowingMath"]]
+    problems += [f"{name}: image {image['src']} did not load" for image in report["images"]
+                 if not image["complete"] or image["naturalWidth"] == 0]
+    if not screenshot.is_file():
+        problems.append(f"{name}: no screenshot was written")
+    return problems
+
+
 @pytest.mark.browser
 def test_pages_render_math_and_images_in_a_browser(probed_site):
     """Open every chapter in headless Chromium: math typeset by MathJax with its fonts, every image decoded."""
     chromium = chromium_executable()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    profile = probed_site.parent / "chromium-profile"
-    problems = []
-    for page in page_files(probed_site):
-        name = str(page.relative_to(probed_site)).replace(os.sep, "__").removesuffix(".html")
-        screenshot = ARTIFACTS / f"{name}.png"
-        result = subprocess.run([chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}",
-                                 f"--screenshot={screenshot}", "--dump-dom", page.as_uri()],
-                                capture_output=True, text=True, timeout=120)
-        found = re.search(r'<div id="book-test-report"[^>]*>(.*?)</div>', result.stdout, re.S)
-        if not found:
-            problems.append(f"{name}: the page never finished loading (Chromium exit {result.returncode}; "
-                            f"stderr ends {result.stderr.strip()[-300:]!r})")
-            continue
-        report = json.loads(html.unescape(found.group(1)))
-        if has_math(page) and report["mathjaxContainers"] == 0:
-            problems.append(f"{name}: has math but MathJax typeset nothing (did tex-chtml.js load?)")
-        problems += [f"{name}: MathJax error {error!r}" for error in report["mathjaxErrors"]]
-        fonts = [(family, status) for family, status in report["fonts"] if family.startswith("MJX")]
-        problems += [f"{name}: MathJax font {family} failed to load" for family, status in fonts if status == "error"]
-        if report["mathjaxContainers"] and ("MJXTEX", "loaded") not in fonts:
-            problems.append(f"{name}: MathJax's main font MJXTEX did not load ({fonts}); is "
-                            "book/_extra/mathjax/es5/output/chtml/fonts/woff-v2 complete?")
-        problems += [f"{name}: untypeset markup {raw}" for raw in report["rawMarkup"]]
-        problems += [f"{name}: image {image['src']} did not load" for image in report["images"]
-                     if not image["complete"] or image["naturalWidth"] == 0]
-        if not screenshot.is_file():
-            problems.append(f"{name}: no screenshot was written")
+    pages = page_files(probed_site)
+    # Two browsers at a time, each page with its own profile (Chromium locks a profile folder while it runs).
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        reports = pool.map(lambda job: browser_problems(chromium, probed_site, job[1],
+                                                        probed_site.parent / f"profile-{job[0]}"),
+                           enumerate(pages))
+        problems = [problem for report in reports for problem in report]
     assert not problems, "\n".join(problems)
