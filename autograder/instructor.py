@@ -117,10 +117,6 @@ class Secrets:
     @classmethod
     def of(cls, course: Path) -> "Secrets":
         secrets = cls()
-        for package in SECRET_PACKAGES:
-            for path in _package_files(package):
-                for line in _lines(path.read_text(encoding="utf-8")):
-                    secrets.origin.setdefault(line, str(path.relative_to(REPO)))
         for assignment in assignments(course):
             for path in sorted((course / "source" / assignment).glob("*.ipynb")):
                 for cell in nbformat.read(path, as_version=4).cells:
@@ -128,8 +124,12 @@ class Secrets:
                     name = f"{assignment}/{cell.metadata.get('nbgrader', {}).get('grade_id', cell.get('id'))}"
                     secrets.answers[name] = {line for line in inside if len(line) >= MIN_SECRET_CHARS}
                     for line in inside:
-                        secrets.origin[line] = f"{name} (hidden in the source notebook)"
+                        secrets.origin.setdefault(line, f"{name} (hidden in the source notebook)")
                     secrets.public.update(outside)
+        for package in SECRET_PACKAGES:  # after the notebooks: an answer is named by its notebook cell
+            for path in _package_files(package):
+                for line in _lines(path.read_text(encoding="utf-8")):
+                    secrets.origin.setdefault(line, str(path.relative_to(REPO)))
         secrets.public |= {"# YOUR CODE HERE", "raise NotImplementedError()", "YOUR ANSWER HERE"}
         for path in _package_files(SHIPPED_PACKAGE):
             secrets.shipped |= _lines(path.read_text(encoding="utf-8"))
