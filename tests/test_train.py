@@ -125,10 +125,17 @@ def test_kl_warmup_ramps_beta_linearly():
 def test_two_process_ddp_keeps_ranks_in_sync(fake_data_root, tmp_path):
     out = tmp_path / "ddp"
     env = {**os.environ, "VAE_DATA_ROOT": str(fake_data_root), "OMP_NUM_THREADS": "1"}
-    result = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
-                             "-m", "solutions.train", *TINY, "--epochs", "2", "--out", str(out)],
-                            env=env, capture_output=True, text=True, timeout=180)
-    assert result.returncode == 0, result.stderr[-2000:]
+    launcher = subprocess.Popen([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
+                                 "-m", "solutions.train", *TINY, "--epochs", "2", "--out", str(out)],
+                                env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                start_new_session=True)  # its own process group: a hang kills the workers too
+    try:
+        _, stderr = launcher.communicate(timeout=180)
+    finally:
+        if launcher.poll() is None:
+            os.killpg(launcher.pid, signal.SIGKILL)
+            launcher.wait()
+    assert launcher.returncode == 0, stderr[-2000:]
     history = json.loads((out / "metrics.json").read_text())
     assert [row["ranks_in_sync"] for row in history] == [True, True]
     # 96 images, 2 ranks, batches of 16: 3 steps per rank per epoch.
