@@ -58,6 +58,9 @@ window.addEventListener("load", function () {
       overflowingMath: Array.from(document.querySelectorAll('mjx-container[display="true"]')).filter(function (e) {
         return e.scrollWidth > e.clientWidth + 1;
       }).map(function (e) { return (e.parentElement.id || "") + " " + e.textContent.slice(0, 60); }),
+      overflowingCode: Array.from(document.querySelectorAll("div.highlight pre")).filter(function (e) {
+        return e.scrollWidth > e.clientWidth + 1;
+      }).map(function (e) { return e.textContent.split("\\n").sort(function (a, b) { return b.length - a.length; })[0]; }),
       rawMarkup: RAW.filter(function (m) { return text.indexOf(m) >= 0; }).map(function (m) {
         var at = text.indexOf(m); return m + " in: " + text.slice(Math.max(0, at - 60), at + 60);
       })
@@ -257,6 +260,8 @@ def browser_problems(chromium: str, site: Path, page: Path, profile: Path) -> li
     problems += [f"{name}: untypeset markup {raw}" for raw in report["rawMarkup"]]
     problems += [f"{name}: display math wider than the page at 1280 px, split it: {math!r}"
                  for math in report["overflowingMath"]]
+    problems += [f"{name}: code block wider than the page at 1280 px, shorten its longest line: {line!r}"
+                 for line in report["overflowingCode"]]
     problems += [f"{name}: image {image['src']} did not load" for image in report["images"]
                  if not image["complete"] or image["naturalWidth"] == 0]
     if not screenshot.is_file():
