@@ -12,6 +12,7 @@ import csv
 import json
 import os
 import sys
+import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -33,14 +34,22 @@ def _table(report) -> str:
     return "\n".join(lines)
 
 
-def _grade_one(assignment: str, path: str, timeout: float):
+def _grade_one(assignment: str, path: str, timeout: float, marks: str | None = None):
+    """Grade one file (in a pool process). While it runs, a marker file names it, so that if its code kills this
+    process, grade_folder knows which submission to blame."""
     from autograder.grade import grade_file
 
-    return grade_file(assignment, path, timeout)
+    mark = Path(marks, Path(path).name + ".running") if marks else None
+    if mark:
+        mark.touch()
+    report = grade_file(assignment, path, timeout)
+    if mark:
+        mark.unlink()
+    return report
 
 
-def _crashed(assignment: str, path: Path):
-    """The report of a submission whose grading process died twice (its code killed the grader)."""
+def _crashed(assignment: str):
+    """The report of a submission whose code kills the process grading it."""
     from autograder.grade import CheckResult, Report
 
     message = "the submission killed the grading process"
@@ -48,26 +57,38 @@ def _crashed(assignment: str, path: Path):
                                for name in check_names(assignment)], [message])
 
 
-def grade_folder(assignment: str, folder: Path, jobs: int, timeout: float) -> dict[Path, object]:
-    """Grade every submission in the folder with a process pool. A submission whose code kills its pool worker
-    breaks the pool; the submissions caught in it are then regraded one at a time, and one that breaks even
-    its own pool scores zero."""
-    paths = sorted(p for p in folder.iterdir() if p.suffix in SUBMISSION_SUFFIXES and p.is_file())
-    reports: dict[Path, object] = {}
-    retry = []
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        futures = {pool.submit(_grade_one, assignment, str(path), timeout): path for path in paths}
+def _pool_round(assignment: str, paths: list[Path], jobs: int, timeout: float, marks: str):
+    """Grade paths with a process pool: ({path: report}, [paths lost because a pool process died])."""
+    reports, lost = {}, []
+    with ProcessPoolExecutor(max_workers=min(jobs, len(paths))) as pool:
+        futures = {pool.submit(_grade_one, assignment, str(path), timeout, marks): path for path in paths}
         for future in as_completed(futures):
             try:
                 reports[futures[future]] = future.result()
             except BrokenProcessPool:
-                retry.append(futures[future])
-    for path in sorted(retry):
-        with ProcessPoolExecutor(max_workers=1) as pool:
-            try:
-                reports[path] = pool.submit(_grade_one, assignment, str(path), timeout).result()
-            except BrokenProcessPool:
-                reports[path] = _crashed(assignment, path)
+                lost.append(futures[future])
+    return reports, lost
+
+
+def grade_folder(assignment: str, folder: Path, jobs: int, timeout: float) -> dict[Path, object]:
+    """Grade every .ipynb/.py file of the folder with a process pool.
+
+    A submission whose code kills its pool process breaks the pool, and every unfinished submission with it.
+    Those that had not started are graded again in a new pool; those that were running are regraded alone, and
+    one that breaks even its own pool scores zero."""
+    paths = sorted(p for p in folder.iterdir() if p.suffix in SUBMISSION_SUFFIXES and p.is_file())
+    reports: dict[Path, object] = {}
+    with tempfile.TemporaryDirectory(prefix="autograder-marks-") as marks:
+        queue = paths
+        while queue:
+            done, lost = _pool_round(assignment, queue, jobs, timeout, marks)
+            reports.update(done)
+            suspects = [path for path in lost if Path(marks, path.name + ".running").exists()] or lost
+            for path in suspects:
+                Path(marks, path.name + ".running").unlink(missing_ok=True)
+                alone, _ = _pool_round(assignment, [path], 1, timeout, marks)
+                reports.update(alone or {path: _crashed(assignment)})
+            queue = [path for path in lost if path not in suspects]
     return {path: reports[path] for path in paths}
 
 
