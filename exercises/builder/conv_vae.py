@@ -274,7 +274,8 @@ from course_utils.plotting import image_rows
             train_split = load_cached("cifar10", DATA_ROOT, "train")
             test_split = load_cached("cifar10", DATA_ROOT, "test")
         train_loader = InMemoryLoader(train_split, BATCH_SIZE, shuffle=True, limit=TRAIN_IMAGES, device=device)
-        test_images = test_split.images[:16].float() / 255  # (16, 3, 32, 32) in [0, 1], for the reconstructions
+        spread = torch.linspace(0, len(test_split) - 1, 16).long()  # across the split, so across the classes
+        test_images = test_split.images[spread].float() / 255  # (16, 3, 32, 32) in [0, 1], for the reconstructions
         print(f"{len(train_loader)} batches of {BATCH_SIZE} images per epoch, {EPOCHS} epochs")
         '''),
         Given("train", code='''
