@@ -6,11 +6,13 @@
 """
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Sequence
 
 import matplotlib.pyplot as plt
 import torch
+from PIL import Image
 from torchvision.utils import make_grid, save_image
 
 PADDING = 2  # pixels between images in a grid
@@ -122,11 +124,25 @@ def book_style():
     return plt.rc_context(BOOK_STYLE)
 
 
-def save_figure(fig: plt.Figure, path: str | Path) -> Path:
-    """Save a matplotlib figure as PNG in the book style (tight bounding box) and close it; returns the path."""
+def save_figure(fig: plt.Figure, path: str | Path, max_bytes: int = 250_000) -> Path:
+    """Save a matplotlib figure as PNG in the book style (tight bounding box) and close it; returns the path.
+
+    Photos compress poorly in PNG (~1.3 bytes per pixel), so a figure with many image tiles can weigh megabytes.
+    When the file would exceed max_bytes it is re-encoded with a 256-colour palette (median cut, Floyd-Steinberg
+    dithering): about a third of the size and visually the same at book-page size.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    buffer = io.BytesIO()
     with book_style():
-        fig.savefig(path, format="png")
+        fig.savefig(buffer, format="png")
     plt.close(fig)
+    if buffer.tell() > max_bytes:
+        buffer.seek(0)
+        with Image.open(buffer) as image:
+            palette = image.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT,
+                                                    dither=Image.Dither.FLOYDSTEINBERG)
+        buffer = io.BytesIO()
+        palette.save(buffer, format="PNG", optimize=True)
+    path.write_bytes(buffer.getvalue())
     return path

@@ -26,13 +26,14 @@ import matplotlib.pyplot as plt
 import torch
 import torch.nn.functional as F
 from matplotlib.patches import Circle, Ellipse
+from matplotlib.ticker import MaxNLocator
 from torch import nn
 
 from course_utils.data import CachedSplit, InMemoryLoader, load_cached
 from course_utils.plotting import book_style, image_rows, save_figure
 from course_utils.seeding import seed_everything
 from solutions.explore import encode_all, kl_terms, sample_prior
-from solutions.interpolate import evaluating, interpolate, model_device
+from solutions.interpolate import evaluating, latent_path, model_device
 from solutions.vae import ConvVAE, reparameterize, train_vae
 
 # A latent dimension is active when its posterior mean varies across images by more than this
@@ -100,8 +101,8 @@ class Q4Config:
     map_model: ModelConfig = ModelConfig(latent_dim=2)  # the 2-D maps (shared with Q3)
     smooth_model: ModelConfig = ModelConfig()  # the interpolations (shared with Q1's beta = 0 and beta = 1)
     map_points: int = 3000  # test codes drawn on each map
-    manifold_steps: int = 12  # decoded grid of manifold_steps x manifold_steps codes under each map
-    pairs: int = 1000  # random test pairs interpolated
+    manifold_steps: int = 10  # decoded grid of manifold_steps x manifold_steps codes under each map
+    pairs: int = 500  # random test pairs interpolated
     steps: int = 17  # frames per interpolation (odd: the middle frame is t = 0.5)
     fd_size: int = 16  # pooling before the Frechet distance of the middle frames (as in Q1)
     shown_pairs: int = 2
@@ -280,16 +281,17 @@ def q1_beta_sweep(config: Q1Config, out: Path, device: str = "cpu") -> dict:
                             ylabel="reconstruction MSE (test)", title="(a) rate vs distortion")
         rate_distortion.margins(x=0.2, y=0.15)
         positions = range(len(rows))
-        quality.bar(positions, fds, color=["C3" if row["beta"] == 0 else "C0" for row in rows])
-        quality.axhline(train_floor, color="grey", linestyle="--", linewidth=1)
-        quality.text(-0.4, train_floor * 1.08, "train vs test images", ha="left", va="bottom", fontsize=7,
-                     color="grey")
+        quality.plot(positions, fds, "o-", color="C0", label="decoded prior samples")
+        autoencoder = config.betas.index(0.0)
+        quality.plot([autoencoder], [fds[autoencoder]], "o", color="C3", label="β = 0: the autoencoder")
+        quality.axhline(train_floor, color="grey", linestyle="--", linewidth=1, label="train vs test images")
         quality.set(xticks=list(positions), xticklabels=[f"{row['beta']:g}" for row in rows], xlabel="β",
                     ylabel=f"FD to test images ({config.fd_size}×{config.fd_size} px)", yscale="log",
-                    title="(b) prior samples (lower = closer)")
-        image_rows(shown, [f"{beta_label(row['beta'])}  FD {row['sample_fd']:.3g}" for row in rows],
-                   ax=fig.add_subplot(grid[1, :]))
-        fig.axes[-1].set_title("(c) decoded prior samples z ~ N(0, I), same z in every row")
+                    title="(b) sample quality (lower = closer)")
+        quality.legend(frameon=False, loc="center right")
+        samples_ax = image_rows(shown, [f"{beta_label(row['beta'])}  FD {row['sample_fd']:.3g}" for row in rows],
+                                ax=fig.add_subplot(grid[1, :]))
+        samples_ax.set_title("(c) decoded prior samples z ~ N(0, I), same z in every row")
         save_figure(fig, out / "q1_beta_sweep.png")
 
     ae, vae = models[config.betas.index(0.0)], models[config.betas.index(1.0)]
@@ -407,7 +409,7 @@ def q2_gradient_variance(config: Q2Config, out: Path, device: str = "cpu") -> di
                     title=f"(a) vs samples, z in {config.latent_dim} dims")
         by_d_ax.set(xscale="log", yscale="log", xlabel="dimension of z", ylabel="variance of the estimate",
                     title="(b) vs dimension, one sample")
-        by_n_ax.legend(loc="lower left", frameon=False)
+        by_d_ax.legend(*by_n_ax.get_legend_handles_labels(), loc="upper left", frameon=False)
         labels = ["torch.normal", "Normal(...)\n.sample()", "reparameterize"]
         values = [demo["torch_normal"], 0.0, demo["reparameterize"]]
         demo_ax.bar(range(3), values, color=["C3", "C3", "C0"])
@@ -567,40 +569,41 @@ def q4_interp_smoothness(config: Q4Config, out: Path, device: str = "cpu") -> di
     images, _ = test_images(config.data)
     generator = torch.Generator().manual_seed(config.seed)
     pairs = torch.randint(len(images), (config.pairs, 2), generator=generator)
-    models = {"autoencoder (β = 0)": trained_model(config.data, config.smooth_model, 0.0, device),
-              "VAE (β = 1)": trained_model(config.data, config.smooth_model, 1.0, device)}
-    distances, examples, middles = {}, {}, {}
+    models = {"ae": trained_model(config.data, config.smooth_model, 0.0, device),
+              "vae": trained_model(config.data, config.smooth_model, 1.0, device)}
+    names = {"ae": "autoencoder (β = 0)", "vae": "VAE (β = 1)"}
+    distances, frames = {}, {}
     for name, trained in models.items():
-        per_pair, middle = [], []
-        for i, j in pairs.tolist():
-            frames = interpolate(trained.model, images[i], images[j], config.steps, "linear").cpu()
-            per_pair.append(frame_distances(frames))
-            middle.append(frames[config.steps // 2])
-        examples[name] = [interpolate(trained.model, images[i], images[j], config.steps, "linear").cpu()
-                          for i, j in pairs[:config.shown_pairs].tolist()]
-        distances[name] = torch.stack(per_pair)  # (pairs, steps - 1)
-        middles[name] = torch.stack(middle)  # (pairs, C, H, W)
-    rows = []
+        # interpolate() for every pair at once: posterior means, a lerp between each pair's, decode in big batches
+        mu, _ = encode_all(trained.model, images[pairs.flatten()])
+        mu = mu.view(config.pairs, 2, -1)  # (P, 2, D): each pair's two posterior means
+        paths = torch.stack([latent_path(a, b, config.steps, "linear") for a, b in mu])  # (P, steps, D)
+        frames[name] = decode_all(trained.model, paths.flatten(0, 1)).unflatten(0, (config.pairs, config.steps))
+        distances[name] = torch.stack([frame_distances(f) for f in frames[name]])  # (P, steps - 1)
+    rows = {}
     for name, d in distances.items():
         ratio = d.max(1).values / d.mean(1)
-        rows.append({"model": name, "mean_step": d.mean().item(), "max_over_mean": ratio.mean().item(),
-                     "max_over_mean_p90": ratio.quantile(0.9).item(),
-                     "middle_fd": frechet_distance(middles[name], images, config.fd_size)})
-    _print_table(f"Q4 interpolation smoothness ({config.pairs} test pairs, {config.steps} frames, lerp)", rows)
+        rows[name] = {"mean_step": d.mean().item(), "max_over_mean": ratio.mean().item(),
+                      "max_over_mean_p90": ratio.quantile(0.9).item(),
+                      "middle_fd": frechet_distance(frames[name][:, config.steps // 2], images, config.fd_size)}
+    _print_table(f"Q4 interpolation smoothness ({config.pairs} test pairs, {config.steps} frames, lerp)",
+                 [{"model": names[name], **row} for name, row in rows.items()])
 
     with book_style():
         fig = plt.figure(figsize=(7.4, 5.6))
         grid = fig.add_gridspec(2, 2, height_ratios=[1.0, 0.25 * 2 * config.shown_pairs + 0.2], hspace=0.45)
         profile, histogram = fig.add_subplot(grid[0, 0]), fig.add_subplot(grid[0, 1])
         steps = torch.arange(1, config.steps)
-        for (name, d), colour, row in zip(distances.items(), ("C3", "C0"), rows):
+        for (name, d), colour in zip(distances.items(), ("C3", "C0")):
             normalised = d / d.mean(1, keepdim=True)  # each pair's steps relative to its own mean step
-            profile.plot(steps.numpy(), normalised.mean(0).numpy(), "o-", color=colour, markersize=3, label=name)
+            profile.plot(steps.numpy(), normalised.mean(0).numpy(), "o-", color=colour, markersize=3,
+                         label=names[name])
             low, high = normalised.quantile(0.1, 0), normalised.quantile(0.9, 0)
             profile.fill_between(steps.numpy(), low.numpy(), high.numpy(), color=colour, alpha=0.15)
             histogram.hist((d.max(1).values / d.mean(1)).numpy(), bins=20, color=colour, alpha=0.6,
-                           label=f"{name}: mean {row['max_over_mean']:.2f}")
+                           label=f"{names[name]}: mean {rows[name]['max_over_mean']:.2f}")
         profile.axhline(1.0, color="grey", linestyle=":", linewidth=1)
+        profile.xaxis.set_major_locator(MaxNLocator(integer=True))
         profile.set(xlabel="step between frames k and k+1", ylabel="distance / pair's mean step",
                     title="(a) step sizes along the path (band: 10-90%)")
         profile.legend(frameon=False)
@@ -610,17 +613,15 @@ def q4_interp_smoothness(config: Q4Config, out: Path, device: str = "cpu") -> di
         rows_shown, labels = [], []
         for k in range(config.shown_pairs):
             for name in distances:
-                rows_shown.append(examples[name][k])
-                labels.append(f"pair {k + 1}, {'AE' if name.startswith('auto') else 'VAE'}")
-        image_rows(rows_shown, labels, ax=fig.add_subplot(grid[1, :]))
-        fig.axes[-1].set_title("(c) decoded along the straight line between two codes; FD of the middle frames to "
-                               "test images: " + ", ".join(f"{'AE' if r['model'].startswith('auto') else 'VAE'} "
-                                                           f"{r['middle_fd']:.3g}" for r in rows))
+                rows_shown.append(frames[name][k])
+                labels.append(f"pair {k + 1}, {name.upper()}")
+        examples_ax = image_rows(rows_shown, labels, ax=fig.add_subplot(grid[1, :]))
+        examples_ax.set_title("(c) lerp between two codes; FD of the middle frames to test images: " + ", ".join(f"{name.upper()} {row['middle_fd']:.3g}"
+                                                          for name, row in rows.items()))
         save_figure(fig, out / "q4_interp_smoothness.png")
-    keys = {"autoencoder (β = 0)": "ae", "VAE (β = 1)": "vae"}
     return {"q4_interp_smoothness": {
         "run": _run_info(config.data, config.smooth_model, list(models.values())), "pairs": config.pairs,
-        "steps": config.steps, **{keys[row["model"]]: {k: v for k, v in row.items() if k != "model"} for row in rows}}}
+        "steps": config.steps, **rows}}
 
 
 EXPERIMENTS = {
