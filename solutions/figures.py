@@ -200,6 +200,17 @@ def cifar10_bpd_curves(ctx: Context) -> dict:
     return {}
 
 
+def framed_interpolations(model: nn.Module, pairs: list[tuple[torch.Tensor, torch.Tensor]], steps: int,
+                          method: str = "linear") -> list[torch.Tensor]:
+    """One row per pair: the first image, the decoded path between the two codes, the second image."""
+    frames = interpolation_grid(model, pairs, steps, method).cpu()  # (P * steps, C, H, W)
+    return [torch.cat([x1[None], path, x2[None]]) for (x1, x2), path in zip(pairs, frames.split(steps))]
+
+
+def interpolation_columns(steps: int) -> list[str]:
+    return ["image 1", *(f"t={t:.2g}" for t in torch.linspace(0, 1, steps).tolist()), "image 2"]
+
+
 def cifar10_interp_linear_vs_slerp(ctx: Context) -> dict:
     run = ctx.run("cifar10-conv")
     images, _ = ctx.test_images(run)
@@ -212,11 +223,10 @@ def cifar10_interp_linear_vs_slerp(ctx: Context) -> dict:
     rows, labels = [], []
     for k, pair in enumerate(pairs):
         for method in ("linear", "slerp"):
-            rows.append(interpolation_grid(run.model, [pair], steps, method).cpu())
+            rows += framed_interpolations(run.model, [pair], steps, method)
             labels.append(f"pair {k + 1}, {'lerp' if method == 'linear' else 'slerp'}")
     with book_style():
-        ax = image_rows(rows, labels, col_labels=[f"t={t:.2g}" for t in torch.linspace(0, 1, steps).tolist()],
-                        image_inches=0.62)
+        ax = image_rows(rows, labels, col_labels=interpolation_columns(steps), image_inches=0.62)
         ax.set_title(f"Conv VAE, CIFAR-10: |z| at the midpoint {norms['lerp_midpoint']:.1f} (lerp) vs "
                      f"{norms['slerp_midpoint']:.1f} (slerp); endpoints {norms['endpoint']:.1f}, "
                      f"prior samples ≈ √D = {norms['typical_prior']:.1f}", fontsize=9)
@@ -248,11 +258,12 @@ def _class_interpolation(ctx: Context, same_class: bool, filename: str) -> dict:
     if not pairs:
         raise MissingInput("the test split has too few images per class")
     steps = 10
-    frames = interpolation_grid(run.model, [(images[i], images[j]) for i, j, _ in pairs], steps, "linear").cpu()
+    image_pairs = [(images[i], images[j]) for i, j, _ in pairs]
     with book_style():
-        ax = image_rows(list(frames.split(steps)), [name for _, _, name in pairs], image_inches=0.62)
+        ax = image_rows(framed_interpolations(run.model, image_pairs, steps), [name for _, _, name in pairs],
+                        col_labels=interpolation_columns(steps), image_inches=0.62)
         kind = "the same class" if same_class else "different classes"
-        ax.set_title(f"Conv VAE, CIFAR-10: lerp between test images of {kind} (first and last: reconstructions)")
+        ax.set_title(f"Conv VAE, CIFAR-10: lerp between the codes of test images of {kind}", pad=16)
         save_figure(ax.figure, ctx.out / filename)
     return {}
 
@@ -278,8 +289,14 @@ def cifar10_latent_pca(ctx: Context) -> dict:
         colours = experiments.CLASS_COLOURS
         ax.scatter(projected[shown, 0].numpy(), projected[shown, 1].numpy(), s=2, alpha=0.6,
                    c=[colours(label) for label in split.targets[shown].tolist()])
+        for label, name in enumerate(split.classes):  # class means, large, so the layout of classes reads at once
+            centre = projected[split.targets == label].mean(0)
+            ax.scatter([centre[0].item()], [centre[1].item()], s=70, color=colours(label), edgecolors="black",
+                       linewidths=1, zorder=3)
         handles = [plt.Line2D([], [], marker="o", linestyle="", color=colours(i), label=name)
                    for i, name in enumerate(split.classes)]
+        handles.append(plt.Line2D([], [], marker="o", linestyle="", color="white", markeredgecolor="black",
+                                  markersize=8, label="class mean"))
         ax.legend(handles=handles, loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
         ax.set(xlabel="principal component 1", ylabel="principal component 2", aspect="equal",
                title=f"Conv VAE, CIFAR-10: posterior means of {len(shown):,} test images\n"
@@ -382,10 +399,10 @@ def celeba_interpolation(ctx: Context) -> dict:
     order = picked(8, len(images), seed=SEED + 4)
     pairs = [(images[order[2 * k]], images[order[2 * k + 1]]) for k in range(len(order) // 2)]
     steps = 10
-    frames = interpolation_grid(run.model, pairs, steps, "linear").cpu()
     with book_style():
-        ax = image_rows(list(frames.split(steps)), [f"pair {k + 1}" for k in range(len(pairs))], image_inches=0.75)
-        ax.set_title("CelebA: lerp between the posterior means of two test faces")
+        ax = image_rows(framed_interpolations(run.model, pairs, steps), [f"pair {k + 1}" for k in range(len(pairs))],
+                        col_labels=interpolation_columns(steps), image_inches=0.75)
+        ax.set_title("CelebA: lerp between the posterior means of two test faces", pad=16)
         save_figure(ax.figure, ctx.out / "celeba_interpolation.png")
     return {}
 
