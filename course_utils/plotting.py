@@ -76,7 +76,8 @@ def image_rows(rows: Sequence[torch.Tensor], row_labels: Sequence[str], col_labe
         raise PlottingError(f"need one label per row, got {len(rows)} rows and {len(row_labels)} labels")
     rows = [_check_images(row, f"rows[{i}]") for i, row in enumerate(rows)]
     if len({row.shape for row in rows}) != 1:
-        raise PlottingError(f"every row needs the same shape (N, C, H, W), got {sorted({tuple(r.shape) for r in rows})}")
+        shapes = sorted({tuple(row.shape) for row in rows})
+        raise PlottingError(f"every row needs the same shape (N, C, H, W), got {shapes}")
     count, channels, height, width = rows[0].shape
     if col_labels is not None and len(col_labels) != count:
         raise PlottingError(f"need one column label per image in a row, got {len(col_labels)} for {count} images")

@@ -404,7 +404,8 @@ def q2_gradient_variance(config: Q2Config, out: Path, device: str = "cpu") -> di
             by_d_ax.plot(config.dims, [by_dim[d][name].var().item() for d in config.dims], marker, color=colour,
                          label=name)
         counts = torch.tensor(config.sample_counts, dtype=torch.float64)
-        by_n_ax.plot(counts.numpy(), (4 * config.sigma ** 2 / counts).numpy(), ":", color="grey", label="4σ²/n (pathwise, exact)")
+        by_n_ax.plot(counts.numpy(), (4 * config.sigma ** 2 / counts).numpy(), ":", color="grey",
+                     label="4σ²/n (pathwise, exact)")
         by_n_ax.set(xscale="log", yscale="log", xlabel="samples n per estimate", ylabel="variance of the estimate",
                     title=f"(a) vs samples, z in {config.latent_dim} dims")
         by_d_ax.set(xscale="log", yscale="log", xlabel="dimension of z", ylabel="variance of the estimate",
@@ -423,7 +424,8 @@ def q2_gradient_variance(config: Q2Config, out: Path, device: str = "cpu") -> di
         demo_ax.set(xticks=range(3), ylim=(0, 1.25 * demo["true_gradient"]), ylabel="gradient reaching μ",
                     title=f"(c) d/dμ E[z²], {config.demo_samples:,} samples")
         demo_ax.set_xticks(range(3), labels)
-        fig.suptitle(f"Gradient of E[|z|²] over z ~ N(μ, σ²I) w.r.t. μ₁ (μ = {config.mu:g}, σ = {config.sigma:g}; "
+        fig.suptitle(f"Gradient of E[|z|²] over z ~ N(μ, σ²I) w.r.t. μ₁ "
+                     f"(μ = {config.mu:g}, σ = {config.sigma:g}; "
                      f"variance over {config.repeats:,} repeats)", y=1.02)
         fig.tight_layout()
         save_figure(fig, out / "q2_gradient_variance.png")
@@ -495,7 +497,8 @@ def q3_posteriors(config: Q3Config, out: Path, device: str = "cpu") -> dict:
             mu, std = stats[beta]["mu"][:config.ellipses], torch.exp(0.5 * stats[beta]["logvar"][:config.ellipses])
             for (x, y), (sx, sy), label in zip(mu.tolist(), std.tolist(), labels[:config.ellipses].tolist()):
                 ax.add_patch(Ellipse((x, y), 2 * sx, 2 * sy, color=CLASS_COLOURS(label), alpha=0.35, linewidth=0))
-            ax.scatter(mu[:, 0].numpy(), mu[:, 1].numpy(), s=3, c=[CLASS_COLOURS(label) for label in labels[:config.ellipses].tolist()])
+            ax.scatter(mu[:, 0].numpy(), mu[:, 1].numpy(), s=3,
+                       c=[CLASS_COLOURS(label) for label in labels[:config.ellipses].tolist()])
             _draw_prior(ax)
             extent = max(3.3, float(mu.abs().max()) * 1.1)
             ax.set(xlim=(-extent, extent), ylim=(-extent, extent), aspect="equal", xlabel="z₁", ylabel="z₂",
@@ -528,7 +531,8 @@ def q4_latent_maps(config: Q4Config, out: Path, device: str = "cpu") -> dict:
             mu = encode_all(trained.model, images)[0]
             shown, shown_labels = mu[:config.map_points], labels[:config.map_points]
             ax = axes[0, column]
-            ax.scatter(shown[:, 0].numpy(), shown[:, 1].numpy(), s=2, c=[CLASS_COLOURS(label) for label in shown_labels.tolist()])
+            ax.scatter(shown[:, 0].numpy(), shown[:, 1].numpy(), s=2,
+                       c=[CLASS_COLOURS(label) for label in shown_labels.tolist()])
             _draw_prior(ax)
             # the decoded grid spans the central 98% of the codes in each direction
             low, high = mu.quantile(0.01, dim=0), mu.quantile(0.99, dim=0)
@@ -616,8 +620,8 @@ def q4_interp_smoothness(config: Q4Config, out: Path, device: str = "cpu") -> di
                 rows_shown.append(frames[name][k])
                 labels.append(f"pair {k + 1}, {name.upper()}")
         examples_ax = image_rows(rows_shown, labels, ax=fig.add_subplot(grid[1, :]))
-        examples_ax.set_title("(c) lerp between two codes; FD of the middle frames to test images: " + ", ".join(f"{name.upper()} {row['middle_fd']:.3g}"
-                                                          for name, row in rows.items()))
+        middle_fds = ", ".join(f"{name.upper()} {row['middle_fd']:.3g}" for name, row in rows.items())
+        examples_ax.set_title(f"(c) lerp between two codes; FD of the middle frames to test images: {middle_fds}")
         save_figure(fig, out / "q4_interp_smoothness.png")
     return {"q4_interp_smoothness": {
         "run": _run_info(config.data, config.smooth_model, list(models.values())), "pairs": config.pairs,

@@ -34,7 +34,8 @@ def _as_code(z: torch.Tensor, latent_dim: int) -> torch.Tensor:
     if z.dim() == 2 and z.shape[0] == 1:
         z = z[0]
     if z.shape != (latent_dim,):
-        raise ExploreError(f"z must be one latent code of shape ({latent_dim},) or (1, {latent_dim}), got {tuple(z.shape)}")
+        raise ExploreError(f"z must be one latent code of shape ({latent_dim},) or (1, {latent_dim}), "
+                           f"got {tuple(z.shape)}")
     return z
 
 

@@ -74,14 +74,15 @@ class Context:
     data_root: str | None
     device: torch.device
     quick: bool
-    _runs: dict = field(default_factory=dict)
+    loaded_runs: dict = field(default_factory=dict)  # run name -> Run, each loaded once
     _splits: dict = field(default_factory=dict)
 
     def run(self, name: str) -> Run:
-        if name not in self._runs:
+        if name not in self.loaded_runs:
             run_dir = self.runs_dir / name
             if not (run_dir / "checkpoint.pt").is_file():
-                raise MissingInput(f"{run_dir} is missing; make it with: {RUN_COMMANDS[name].format(runs=self.runs_dir)}")
+                command = RUN_COMMANDS[name].format(runs=self.runs_dir)
+                raise MissingInput(f"{run_dir} is missing; make it with: {command}")
             try:
                 model, config, history = load_run(run_dir, device=self.device)
             except (RuntimeError, KeyError, TypeError, EOFError, pickle.UnpicklingError) as error:
@@ -89,10 +90,10 @@ class Context:
                                    f"{' '.join(str(error).split())[:120]}); retrain it with: "
                                    f"{RUN_COMMANDS[name].format(runs=self.runs_dir)}") from None
             if not history:
-                raise MissingInput(f"{run_dir} has no finished epoch yet; let `python -m solutions.train --out {run_dir} "
-                                   "--resume` complete one")
-            self._runs[name] = Run(name, model, config, history)
-        return self._runs[name]
+                raise MissingInput(f"{run_dir} has no finished epoch yet; let `python -m solutions.train "
+                                   f"--out {run_dir} --resume` complete one")
+            self.loaded_runs[name] = Run(name, model, config, history)
+        return self.loaded_runs[name]
 
     def test_split(self, dataset: str, image_size: int | None = None) -> CachedSplit:
         key = (dataset, image_size)
@@ -217,9 +218,10 @@ def cifar10_interp_linear_vs_slerp(ctx: Context) -> dict:
     pairs = [tuple(images[picked(2, len(images), seed=SEED + k)]) for k in range(2)]
     steps = 10
     mu = latent_means(run.model, torch.stack([x for pair in pairs for x in pair]))  # (4, D)
+    ends = mu.view(2, 2, -1)  # (pair, end, D)
     norms = {"endpoint": mu.norm(dim=1).mean().item(), "typical_prior": run.model.latent_dim ** 0.5,
-             "lerp_midpoint": torch.stack([lerp(mu[2 * k], mu[2 * k + 1], 3)[1].norm() for k in range(2)]).mean().item(),
-             "slerp_midpoint": torch.stack([slerp(mu[2 * k], mu[2 * k + 1], 3)[1].norm() for k in range(2)]).mean().item()}
+             "lerp_midpoint": sum(lerp(a, b, 3)[1].norm().item() for a, b in ends) / 2,
+             "slerp_midpoint": sum(slerp(a, b, 3)[1].norm().item() for a, b in ends) / 2}
     rows, labels = [], []
     for k, pair in enumerate(pairs):
         for method in ("linear", "slerp"):
@@ -453,7 +455,7 @@ def make_figures(names: list[str], ctx: Context) -> tuple[list[str], list[str]]:
         try:
             if name in RUN_FIGURES:
                 new = RUN_FIGURES[name](ctx)
-                for run in ctx._runs.values():
+                for run in ctx.loaded_runs.values():
                     new[run.name.replace("-", "_")] = run_metrics(run, ctx.runs_dir)
                 drawn = [name]
             else:
@@ -498,10 +500,10 @@ def main(argv: list[str] | None = None) -> int:
         print("\n".join(ALL_FIGURES))
         return 0
     try:
-        unknown = [name.removesuffix(".png") for name in args.only or [] if name.removesuffix(".png") not in ALL_FIGURES]
+        names = [name.removesuffix(".png") for name in args.only] if args.only else ALL_FIGURES
+        unknown = [name for name in names if name not in ALL_FIGURES]
         if unknown:
             raise FiguresError(f"unknown figure {', '.join(unknown)}; `python -m solutions.figures --list` names them")
-        names = [name.removesuffix(".png") for name in args.only] if args.only else ALL_FIGURES
         ctx = Context(Path(args.runs_dir), Path(args.out), args.data_root, default_device(args.device), args.quick)
         written, skipped = make_figures(names, ctx)
     except FiguresError as error:

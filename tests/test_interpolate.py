@@ -32,7 +32,7 @@ def test_slerp_quarter_circle():
 
 def test_slerp_endpoints_and_great_circle_formula():
     generator = torch.Generator().manual_seed(0)
-    z1, z2 = torch.randn(8, generator=generator, dtype=torch.float64), torch.randn(8, generator=generator, dtype=torch.float64)
+    z1, z2 = torch.randn(2, 8, generator=generator, dtype=torch.float64)
     path = slerp(z1, z2, 7)
     w = math.acos(float(z1 @ z2 / (z1.norm() * z2.norm())))
     for i, t in enumerate(torch.linspace(0, 1, 7).tolist()):
