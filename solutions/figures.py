@@ -43,9 +43,9 @@ SEED = 0  # every figure draws its images and noise from generators seeded with 
 
 # The runs the book shows, and the command that makes each (the Makefile's `make train TRAIN_ARGS=...`).
 RUN_COMMANDS = {
-    "cifar10-conv": "python -m solutions.train --dataset cifar10 --model conv --epochs 10 --out {runs}/cifar10-conv",
-    "cifar10-fc": "python -m solutions.train --dataset cifar10 --model fc --epochs 10 --out {runs}/cifar10-fc",
-    "celeba-conv": "python -m solutions.train --dataset celeba --model conv --epochs 10 --out {runs}/celeba-conv",
+    "cifar10-conv": "python -m solutions.train --dataset cifar10 --model conv --epochs 5 --out {runs}/cifar10-conv",
+    "cifar10-fc": "python -m solutions.train --dataset cifar10 --model fc --epochs 5 --out {runs}/cifar10-fc",
+    "celeba-conv": "python -m solutions.train --dataset celeba --model conv --epochs 8 --out {runs}/celeba-conv",
 }
 
 
@@ -202,14 +202,21 @@ def cifar10_bpd_curves(ctx: Context) -> dict:
 
 
 def framed_interpolations(model: nn.Module, pairs: list[tuple[torch.Tensor, torch.Tensor]], steps: int,
-                          method: str = "linear") -> list[torch.Tensor]:
-    """One row per pair: the first image, the decoded path between the two codes, the second image."""
-    frames = interpolation_grid(model, pairs, steps, method).cpu()  # (P * steps, C, H, W)
-    return [torch.cat([x1[None], path, x2[None]]) for (x1, x2), path in zip(pairs, frames.split(steps))]
+                          method: str = "linear", show_inputs: bool = True) -> list[torch.Tensor]:
+    """One row per pair: the decoded path between the two codes, between the two input images if show_inputs.
+
+    CelebA figures pass show_inputs=False: its licence forbids redistributing the photos, so they show
+    decoded images only.
+    """
+    paths = interpolation_grid(model, pairs, steps, method).cpu().split(steps)  # P x (steps, C, H, W)
+    if not show_inputs:
+        return list(paths)
+    return [torch.cat([x1[None], path, x2[None]]) for (x1, x2), path in zip(pairs, paths)]
 
 
-def interpolation_columns(steps: int) -> list[str]:
-    return ["image 1", *(f"t={t:.2g}" for t in torch.linspace(0, 1, steps).tolist()), "image 2"]
+def interpolation_columns(steps: int, show_inputs: bool = True) -> list[str]:
+    path = [f"t={t:.2g}" for t in torch.linspace(0, 1, steps).tolist()]
+    return ["image 1", *path, "image 2"] if show_inputs else path
 
 
 def cifar10_interp_linear_vs_slerp(ctx: Context) -> dict:
@@ -336,11 +343,12 @@ def celeba_neighbourhood(ctx: Context) -> dict:
     face = images[picked(1, len(images))[0]]
     reconstruction = experiments.decode_all(run.model, latent_means(run.model, face[None]))
     scales = (0.25, 0.5, 1.0, 1.5)
-    rows = [torch.cat([face[None], reconstruction,
-                       sample_near(run.model, face, 6, scale=s, generator=_generator()).cpu()]) for s in scales]
+    # No input column: CelebA's licence forbids redistributing its photos, so only decoded faces are shown.
+    rows = [torch.cat([reconstruction, sample_near(run.model, face, 6, scale=s, generator=_generator()).cpu()])
+            for s in scales]
     with book_style():
         ax = image_rows(rows, [f"scale {s:g}" for s in scales],
-                        col_labels=["input", "decode(μ)"] + [f"sample {k + 1}" for k in range(6)], image_inches=0.8)
+                        col_labels=["decode(μ)"] + [f"sample {k + 1}" for k in range(6)], image_inches=0.8)
         ax.set_title("CelebA: decode(μ(x) + scale·ε), the same ε in each column", pad=18)
         save_figure(ax.figure, ctx.out / "celeba_neighbourhood.png")
     return {}
@@ -402,8 +410,9 @@ def celeba_interpolation(ctx: Context) -> dict:
     pairs = [(images[order[2 * k]], images[order[2 * k + 1]]) for k in range(len(order) // 2)]
     steps = 10
     with book_style():
-        ax = image_rows(framed_interpolations(run.model, pairs, steps), [f"pair {k + 1}" for k in range(len(pairs))],
-                        col_labels=interpolation_columns(steps), image_inches=0.75)
+        ax = image_rows(framed_interpolations(run.model, pairs, steps, show_inputs=False),
+                        [f"pair {k + 1}" for k in range(len(pairs))],
+                        col_labels=interpolation_columns(steps, show_inputs=False), image_inches=0.75)
         ax.set_title("CelebA: lerp between the posterior means of two test faces", pad=16)
         save_figure(ax.figure, ctx.out / "celeba_interpolation.png")
     return {}
