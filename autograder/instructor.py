@@ -220,8 +220,11 @@ pip install -r requirements.txt    # PyTorch, JupyterLab, and course_utils from 
 jupyter lab
 ```
 
-On Google Colab: upload this folder, then run `!pip install -r requirements.txt` in it, restart the runtime
-and open the notebooks from the folder (they find `course_utils` and `data/` relative to it).
+On Google Colab (free GPUs: *Runtime, Change runtime type*): put this folder on your Google Drive and mount
+it. Colab does not start a notebook in its own folder, so begin each notebook with a cell
+`%cd /content/drive/MyDrive/{bundle}/<assignment>` and, once per session, `!pip install -q --no-deps -e ..`
+(Colab's own PyTorch is fine). The notebook then finds `course_utils`, keeps the data in `../data` and saves
+its models next to itself, on your Drive.
 
 ## Data
 

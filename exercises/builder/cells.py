@@ -18,7 +18,6 @@ A test cell is visible asserts followed by a hidden `autograder.check(...)` call
 from __future__ import annotations
 
 import ast
-import builtins
 import importlib
 import inspect
 import sys
@@ -122,7 +121,7 @@ class Manual:
 # Finding reference code and what it needs
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class Key:
     """A top-level definition: module and name."""
 
@@ -214,8 +213,7 @@ def dependencies(key: Key) -> tuple[list[Key], list[tuple]]:
                 definitions.append(Key(statement[1], statement[2]))
             else:
                 imports.append(statement)
-        elif not hasattr(builtins, name):
-            pass  # a local variable or parameter
+        # anything else is a builtin, a parameter or a local variable
     return definitions, imports
 
 
