@@ -32,7 +32,7 @@ import torch.nn.functional as F
 from PIL import Image
 from torch.utils.data import DataLoader
 
-from benchmarks.common import synchronize, write_result
+from benchmarks.common import RESULTS_DIR, synchronize, write_result
 from benchmarks.throughput import time_training_steps
 from course_utils.data import CIFAR10_CLASSES, DataError, InMemoryLoader, cifar10, load_cached, resolve_data_root
 from course_utils.devices import default_device
@@ -209,10 +209,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--record", action="store_true", help="time more batches; writes data-record.json")
     parser.add_argument("--data-root", help="default: $VAE_DATA_ROOT or ./data (a generated stand-in if absent)")
     parser.add_argument("--device", help="cpu | cuda, where the cache's batches and the training step go")
+    parser.add_argument("--results", default=str(RESULTS_DIR), help="folder for the JSON result")
     args = parser.parse_args(argv)
     config = dataclasses.replace(RECORD if args.record else QUICK, data_root=args.data_root, device=args.device)
     try:
-        run(config, args.record)
+        run(config, args.record, args.results)
     except DataError as error:
         parser.exit(2, f"error: {error}\n")
     return 0

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograder.registry import POINTS
-from benchmarks.common import REPO, BenchmarkSkipped, median, percentile, write_result
+from benchmarks.common import REPO, RESULTS_DIR, BenchmarkSkipped, median, percentile, write_result
 
 NAME = "grading"
 CORPUS = REPO / "tests" / "submissions" / "corpus.py"
@@ -118,13 +118,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--record", action="store_true", help="every wrong submission; writes grading-record.json")
     parser.add_argument("--assignments", nargs="+", choices=list(POINTS), help="default: all")
     parser.add_argument("--jobs", type=int, default=QUICK.jobs, help="grade-folder's parallel graders")
+    parser.add_argument("--results", default=str(RESULTS_DIR), help="folder for the JSON result")
     args = parser.parse_args(argv)
     if args.jobs < 1:
         parser.error("--jobs must be at least 1")
     config = RECORD if args.record else QUICK
     config = dataclasses.replace(config, assignments=tuple(args.assignments or config.assignments), jobs=args.jobs)
     try:
-        run(config, args.record)
+        run(config, args.record, args.results)
     except BenchmarkSkipped as skipped:
         print(f"{NAME}: skipped: {skipped}")
     return 0

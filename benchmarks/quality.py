@@ -6,7 +6,10 @@ Each model (TrainConfig defaults, as `python -m solutions.train --model M` train
 likelihood) trains through solutions.train.train under `max_minutes`. solutions.train evaluates the whole test
 split after every epoch and once more when the budget is spent, so every budget gets an exact evaluation and the
 epochs in between fill in the curve. Several budgets (the record run: 10 and 30 minutes) are one run, resumed from
-its checkpoint with the next budget; the minutes count training steps only, not evaluation.
+its checkpoint with the next budget; the minutes count training steps only, not evaluation. solutions.train
+checkpoints at epoch ends, so a resumed budget starts a fresh epoch and the rest of the interrupted one is not seen
+(training simply continues on the next random order). More budgets, e.g. `--minutes 1 2 5 10 20 30`, give a denser
+curve on a slow machine where an epoch takes many minutes.
 """
 from __future__ import annotations
 
@@ -16,7 +19,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks.common import BenchmarkSkipped, write_result
+from benchmarks.common import RESULTS_DIR, BenchmarkSkipped, write_result
 from course_utils.data import DataError, load_cached, resolve_data_root
 from course_utils.devices import default_device
 from solutions.train import TrainConfig, train
@@ -74,10 +77,12 @@ def bpd_at(minutes: float, history: list[dict], at_budget: dict[float, dict]) ->
 
 
 def table(curves: dict[str, dict[float, float | None]]) -> str:
-    """Minutes down, models across, bits/dim in the cells ("-": no evaluation yet)."""
+    """Minutes down, models across, bits/dim in the cells ("-": no evaluation yet; rows with none are left out)."""
     lines = [f"{'minutes':>7}  " + "  ".join(f"{model + ' bpd':>10}" for model in curves)]
     for minutes in next(iter(curves.values())):
         cells = [curve[minutes] for curve in curves.values()]
+        if all(c is None for c in cells):
+            continue
         lines.append(f"{minutes:>7g}  " + "  ".join(f"{'-' if c is None else f'{c:.3f}':>10}" for c in cells))
     return "\n".join(lines)
 
@@ -120,6 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--resnet", action="store_true", help="also train the residual VAE (--model resnet)")
     parser.add_argument("--data-root", help="default: $VAE_DATA_ROOT or ./data")
     parser.add_argument("--device", help="cpu | cuda; default: CUDA when present")
+    parser.add_argument("--results", default=str(RESULTS_DIR), help="folder for the JSON result")
     args = parser.parse_args(argv)
     config = RECORD if args.record else QUICK
     if args.minutes and min(args.minutes) <= 0:
@@ -127,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     config = dataclasses.replace(config, minutes=tuple(args.minutes or config.minutes), data_root=args.data_root,
                                  device=args.device, models=config.models + (("resnet",) if args.resnet else ()))
     try:
-        run(config, args.record)
+        run(config, args.record, args.results)
     except BenchmarkSkipped as skipped:
         print(f"{NAME}: skipped: {skipped}")
     except DataError as error:

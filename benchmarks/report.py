@@ -55,9 +55,13 @@ def markdown_table(header: list[str], rows: list[list[str]]) -> str:
 def conditions(payload: dict) -> str:
     machine = payload["machine"]
     load = ", ".join(f"{value:g}" for value in machine["load_average"])
-    return (f"*{payload['mode']} run, {machine['date']}, commit {machine['git_commit']}; {machine['cpu']}, "
+    text = (f"*{payload['mode']} run, {machine['date']}, commit {machine['git_commit']}; {machine['cpu']}, "
             f"{machine['cores']} cores ({machine['torch_threads']} torch threads), device "
             f"{machine.get('device', 'cpu')}; torch {machine['torch']}; load average {load}.*")
+    if machine.get("device", "cpu") == "cpu" and max(machine["load_average"][:2]) > machine["cores"]:
+        text += ("\n\n**Noisy:** the load average exceeded the number of cores, so other processes shared the CPU "
+                 "during this run; its timings understate this code's speed. Rerun on a quiet machine before quoting.")
+    return text
 
 
 def goals(results: dict[str, dict]) -> str:
@@ -120,7 +124,7 @@ def throughput_section(payload: dict) -> str:
 
 def data_section(payload: dict) -> str:
     results = payload["results"]
-    rows = [[name, f"{rate:.1f}", f"{results['cache_speedup'][name]:.0f}x",
+    rows = [[name, f"{rate:.1f}", "-" if name == "cache" else f"{results['cache_speedup'][name]:.0f}x",
              f"{results['batches_per_training_step'][name]:.1f}"]
             for name, rate in results["batches_per_second"].items()]
     return (f"## Data loading\n\n{conditions(payload)}\n\nSource: {results['sources']}. The conv VAE's training step "
@@ -131,12 +135,16 @@ def data_section(payload: dict) -> str:
 def quality_section(payload: dict) -> str:
     results = payload["results"]
     models = results["models"]
-    rows = [[f"{minutes:g}", *("-" if m["curve"][str(minutes)] is None else f"{m['curve'][str(minutes)]:.3f}"
-                               for m in models.values())] for minutes in results["marks_minutes"]]
+    curves = [[m["curve"][str(minutes)] for m in models.values()] for minutes in results["marks_minutes"]]
+    rows = [[f"{minutes:g}", *("-" if bpd is None else f"{bpd:.3f}" for bpd in cells)]
+            for minutes, cells in zip(results["marks_minutes"], curves) if any(bpd is not None for bpd in cells)]
     anchors = markdown_table(["reference", "test bits/dim"], [[what, bpd] for what, bpd in ANCHORS])
+    steps = "; ".join(f"{model} " + ", ".join(f"{row['step']} after {minutes} min" for minutes, row in
+                                              m["at_budget"].items()) for model, m in models.items())
     return (f"## Quality: test bits/dim vs training minutes (CIFAR-10)\n\n{conditions(payload)}\n\n"
             "Minutes count training steps only. A budget's row is the evaluation when that budget ran out; other "
-            "rows are the latest end-of-epoch evaluation before that time.\n\n"
+            "rows are the latest end-of-epoch evaluation before that time. Optimizer steps (batches of "
+            f"{payload['config']['batch_size']}) done by then: {steps}.\n\n"
             + markdown_table(["minutes", *models], rows) + "\n\n" + anchors)
 
 

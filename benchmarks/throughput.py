@@ -12,7 +12,9 @@ is timed in up to three variants (median of several repeats after warm-up):
 
 The FLOPs of one step (forward + backward convolutions and matmuls, as torch.utils.flop_counter counts them;
 Adam's elementwise update is not counted) divided by its time give its GFLOP/s, compared with float32 square
-matmuls measured in the same run: the fraction of the machine's dense-math speed the step achieves.
+matmuls measured in the same run (before the first model and after each; the best of them is the reference):
+the fraction of the machine's dense-math speed the step achieves. Variants are timed in interleaved rounds, so
+other work on a shared machine slows them alike.
 """
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ from dataclasses import dataclass
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from benchmarks.common import median, time_calls, write_result
+from benchmarks.common import RESULTS_DIR, median, time_calls, write_result
 from course_utils.devices import default_device
 from solutions.train import TrainConfig, build_objective
 
@@ -127,10 +129,15 @@ def applicable(model: str, variant: str) -> bool:
 def run(config: ThroughputConfig = QUICK, record: bool = False, results_dir=None) -> dict:
     """Time every model and variant and the matmuls; print one line per model, then the summary line."""
     device = default_device(config.device)
-    matmul = {size: matmul_gflops(size, config.matmul_repeats, device) for size in config.matmul_sizes}
-    best_matmul = max(matmul.values())
-    print("float32 matmul: " + ", ".join(f"{n}x{n} {g:.1f} GFLOP/s" for n, g in matmul.items()), flush=True)
 
+    def measure_matmul() -> dict[int, float]:
+        matmul = {size: matmul_gflops(size, config.matmul_repeats, device) for size in config.matmul_sizes}
+        print("float32 matmul: " + ", ".join(f"{n}x{n} {g:.1f} GFLOP/s" for n, g in matmul.items()), flush=True)
+        return matmul
+
+    # The matmuls are timed before the first model and after each one; the best of all these is the reference,
+    # so a busy moment during one measurement cannot flatter the training step.
+    matmul_runs = [measure_matmul()]
     variants = dict.fromkeys(("eager",) + tuple(config.variants))  # eager is the baseline: always timed
     models = {}
     for model in config.models:
@@ -141,17 +148,22 @@ def run(config: ThroughputConfig = QUICK, record: bool = False, results_dir=None
             timing["gflops"] = flops / timing["seconds"] / 1e9
         best = max(timings, key=lambda variant: timings[variant]["images_per_second"])
         speedup = timings[best]["images_per_second"] / timings["eager"]["images_per_second"]
-        models[model] = {"flops_per_step": flops, "variants": timings, "best": best, "best_vs_eager": speedup,
-                         "fraction_of_matmul": timings[best]["gflops"] / best_matmul}
+        models[model] = {"flops_per_step": flops, "variants": timings, "best": best, "best_vs_eager": speedup}
         cells = ", ".join(f"{variant} {t['images_per_second']:.0f} img/s ({t['gflops']:.1f} GFLOP/s)"
                           for variant, t in timings.items())
         compiling = (f"; the first compiled step (compiling) took {timings['compile']['first_step_seconds']:.0f} s"
                      if "compile" in timings else "")
         print(f"{model}: {flops / 1e9:.1f} GFLOP per step; {cells}; fastest: {best} ({speedup:.2f}x eager){compiling}",
               flush=True)
+        matmul_runs.append(measure_matmul())
 
+    matmul = {size: max(run[size] for run in matmul_runs) for size in config.matmul_sizes}
+    best_matmul = max(matmul.values())
+    for m in models.values():
+        m["fraction_of_matmul"] = m["variants"][m["best"]]["gflops"] / best_matmul
     results = {"device": str(device), "matmul_gflops": {str(n): g for n, g in matmul.items()},
-               "best_matmul_gflops": best_matmul, "models": models}
+               "best_matmul_gflops": best_matmul, "matmul_runs": [{str(n): g for n, g in run.items()}
+                                                                  for run in matmul_runs], "models": models}
     summary = f"{NAME}: " + "; ".join(
         f"{model} {m['variants'][m['best']]['images_per_second']:.0f} img/s ({m['best']}, {m['best_vs_eager']:.2f}x "
         f"eager) = {m['fraction_of_matmul']:.0%} of matmul" for model, m in models.items()
@@ -168,12 +180,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--models", nargs="+", choices=QUICK.models, help="default: all three")
     parser.add_argument("--compile", action="store_true", help="also time torch.compile (in the quick run)")
     parser.add_argument("--device", help="cpu | cuda; default: CUDA when present")
+    parser.add_argument("--results", default=str(RESULTS_DIR), help="folder for the JSON result")
     args = parser.parse_args(argv)
     config = RECORD if args.record else QUICK
     variants = VARIANTS if args.compile else config.variants
     config = dataclasses.replace(config, models=tuple(args.models or config.models), variants=variants,
                                  device=args.device)
-    run(config, args.record)
+    run(config, args.record, args.results)
     return 0
 
 
