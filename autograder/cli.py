@@ -19,7 +19,7 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 from autograder.registry import POINTS, GradingError, check_names, max_points
-from autograder.sandbox import DEFAULT_TIMEOUT
+from autograder.sandbox import DEFAULT_TIMEOUT, use_prepared_sandbox
 
 SUBMISSION_SUFFIXES = (".ipynb", ".py")
 
@@ -60,7 +60,7 @@ def _crashed(assignment: str):
 def _pool_round(assignment: str, paths: list[Path], jobs: int, timeout: float, marks: str):
     """Grade paths with a process pool: ({path: report}, [paths lost because a pool process died])."""
     reports, lost = {}, []
-    with ProcessPoolExecutor(max_workers=min(jobs, len(paths))) as pool:
+    with ProcessPoolExecutor(max_workers=min(jobs, len(paths)), initializer=use_prepared_sandbox) as pool:
         futures = {pool.submit(_grade_one, assignment, str(path), timeout, marks): path for path in paths}
         for future in as_completed(futures):
             try:

@@ -17,7 +17,6 @@ from pathlib import Path
 # Calls allowed in a "constant" assignment: the usual device set-up, e.g.
 # `device = torch.device("cuda" if torch.cuda.is_available() else "cpu")`, which later defaults may refer to.
 CONSTANT_CALLS = {"device", "is_available", "default_device"}
-HIDDEN_TEST_MARK = "autograder.check"
 
 
 class SubmissionError(Exception):
@@ -83,26 +82,36 @@ def is_definition(statement: ast.stmt) -> bool:
     return False
 
 
-def _python_source(cell_source: str) -> str:
-    """Notebook cell source as plain Python: IPython turns `%magic` and `!shell` lines into calls."""
+def _as_python(cell_source: str) -> str:
+    """A notebook cell as plain Python: IPython turns `%magic` and `!shell` lines into calls (dropped later)."""
     from IPython.core.inputtransformer2 import TransformerManager
 
-    return TransformerManager().transform_cell(cell_source)
+    try:
+        return TransformerManager().transform_cell(cell_source)
+    except Exception:  # IPython could not translate it: definitions() reports the cell if it does not parse
+        return cell_source
+
+
+def _calls_check(tree: ast.AST) -> bool:
+    """Does the code call autograder.check (an nbgrader test cell)?"""
+    return any(isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "check"
+               and isinstance(node.func.value, ast.Name) and node.func.value.id == "autograder"
+               for node in ast.walk(tree))
 
 
 def definitions(sources: list[tuple[str, str]]) -> Code:
-    """Extract the definitions of (label, python_source) units, in order."""
+    """Extract the definitions of (label, python_source) units, in order; units calling autograder.check
+    (nbgrader's test cells) are left out."""
     code = Code()
     for label, source in sources:
-        if HIDDEN_TEST_MARK in source or not source.strip():
-            continue
         try:
-            body = ast.parse(source).body
-        except SyntaxError as err:
-            code.notes.append(f"{label} does not parse (line {err.lineno}: {err.msg}); it was skipped")
+            tree = ast.parse(source)
+        except (SyntaxError, ValueError) as err:  # ValueError: null bytes
+            line = f"line {err.lineno}: {err.msg}" if isinstance(err, SyntaxError) else str(err)
+            code.notes.append(f"{label} does not parse ({line}); it was skipped")
             continue
-        keep = [i for i, statement in enumerate(body) if is_definition(statement)]
-        if keep:
+        keep = [i for i, statement in enumerate(tree.body) if is_definition(statement)]
+        if keep and not _calls_check(tree):
             code.cells.append(Cell(label, source, keep))
     return code
 
@@ -117,17 +126,10 @@ def from_file(path: str | Path) -> Code:
             notebook = nbformat.read(path, as_version=4)
             cells = [(f"cell {i}", cell.source) for i, cell in enumerate(notebook.cells, 1)
                      if cell.cell_type == "code"]
-            return definitions([(label, _translate(label, source)) for label, source in cells])
+            return definitions([(label, _as_python(source)) for label, source in cells])
         return definitions([(path.name, path.read_text(encoding="utf-8"))])
-    except (OSError, UnicodeDecodeError, ValueError, AttributeError) as err:
+    except Exception as err:  # not JSON, not a notebook, not UTF-8: whatever it is, the file is unreadable
         raise SubmissionError(f"cannot read {path.name}: {type(err).__name__}: {err}".splitlines()[0]) from None
-
-
-def _translate(label: str, source: str) -> str:
-    try:
-        return _python_source(source)
-    except (SyntaxError, ValueError):  # definitions() reports the cell as not parsing
-        return source
 
 
 def from_namespace(namespace: dict) -> Code:

@@ -87,11 +87,11 @@ def grade(assignment: str, code: extract.Code, names: list[str] | None = None, t
     for name in names:
         seed = seed_for(assignment, name)
         requests.append(CheckRequest(name, seed, suite[name].inputs(torch.Generator().manual_seed(seed))))
-    run = run_probes(assignment, code, requests, timeout=timeout, worker=worker)
+    outcomes = run_probes(assignment, code, requests, timeout=timeout, worker=worker)
     results = []
     for request in requests:  # fresh inputs for judging: nothing the sandbox saw is reused
         inputs = suite[request.name].inputs(torch.Generator().manual_seed(request.seed))
-        passed, message = _judge(suite[request.name], inputs, run.outcomes[request.name])
+        passed, message = _judge(suite[request.name], inputs, outcomes[request.name])
         max_points = registry.max_points(assignment, request.name)
         results.append(CheckResult(request.name, max_points if passed else 0.0, max_points, passed, message))
     return Report(assignment, results, list(code.notes), time.monotonic() - started)
@@ -103,7 +103,7 @@ def grade_file(assignment: str, path: str | Path, timeout: float = DEFAULT_TIMEO
     path = Path(path)
     if not path.is_file():
         raise registry.GradingError(f"no such submission file: {path}")
-    worker = Worker()  # imports torch while this process reads the file and prepares the inputs
+    worker = Worker(assignment)  # gets ready while this process reads the file and prepares the inputs
     try:
         code = extract.from_file(path)
     except extract.SubmissionError as err:

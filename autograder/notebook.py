@@ -11,7 +11,7 @@ from __future__ import annotations
 import warnings
 
 from autograder import extract, registry
-from autograder.sandbox import DEFAULT_TIMEOUT
+from autograder.sandbox import DEFAULT_TIMEOUT, use_prepared_sandbox
 
 
 def check(assignment: str, name: str, namespace: dict, points: float | None = None,
@@ -24,6 +24,7 @@ def check(assignment: str, name: str, namespace: dict, points: float | None = No
     from autograder.grade import grade
 
     worth = registry.max_points(assignment, name) if points is None else float(points)
+    use_prepared_sandbox()  # the kernel grades several cells: import torch in the sandbox once
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         report = grade(assignment, extract.from_namespace(namespace), names=[name], timeout=timeout)

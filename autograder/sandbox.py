@@ -14,12 +14,13 @@ import os
 import select
 import shutil
 import signal
+import socket
 import struct
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -65,21 +66,102 @@ class CheckRequest:
     inputs: dict
 
 
-class Worker:
-    """One sandbox process. Start it early: it imports torch while the parent prepares the inputs."""
+def _sandbox_environment(scratch: str) -> dict:
+    """The sandbox's whole environment: nothing of the grader's (no tokens, no paths to the course)."""
+    return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": scratch, "TMPDIR": scratch, "LANG": "C.UTF-8",
+            "MPLBACKEND": "Agg", "CUDA_VISIBLE_DEVICES": "", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+            "OPENBLAS_NUM_THREADS": "1"}
+
+
+def _python(entry: str, fd: int, cwd: str, *arguments: str) -> subprocess.Popen:
+    """`python -I` running autograder.worker's `entry`(), with one inherited descriptor, in a new session."""
+    bootstrap = f"import sys; sys.path.insert(0, {PACKAGE_PARENT!r}); from autograder.worker import {entry}; {entry}()"
+    return subprocess.Popen([sys.executable, "-I", "-c", bootstrap, str(fd), *arguments], cwd=cwd,
+                            env=_sandbox_environment(cwd), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, pass_fds=(fd,), start_new_session=True)
+
+
+class PreparedSandbox:
+    """A sandbox process that has imported torch and the checks once and forks a fresh worker per submission.
+
+    Grading many submissions from one process (a grade-folder pool process, a notebook kernel) then skips the
+    2-4 s of imports per submission. Each forked worker still runs in its own session, with its own scratch
+    folder, limits and result pipe. Its parent is this process, not the grader: a submission that kills its
+    parent kills this one, and the next submission gets a new one.
+    """
 
     def __init__(self) -> None:
+        self.control, theirs = socket.socketpair()
+        try:
+            self.process = _python("prepared_main", theirs.fileno(), tempfile.gettempdir())
+        finally:
+            theirs.close()
+
+    def fork_worker(self, scratch: Path, result_fd: int) -> int | None:
+        """A new worker's pid, or None when this process is gone."""
+        try:
+            socket.send_fds(self.control, [os.fsencode(scratch)], [result_fd])
+            self.control.settimeout(STARTUP_SECONDS)
+            return int(self.control.recv(64))
+        except (OSError, ValueError):
+            return None
+
+    def close(self) -> None:
+        self.control.close()
+        _kill_group(self.process.pid)
+        self.process.wait()
+
+
+_prepared: PreparedSandbox | None = None
+_use_prepared = False
+
+
+def use_prepared_sandbox() -> None:
+    """From now on, this process forks its workers from a PreparedSandbox (started now, in the background)."""
+    global _use_prepared, _prepared
+    _use_prepared = True
+    if _prepared is None:
+        _prepared = PreparedSandbox()
+
+
+def _prepared_worker(scratch: Path, result_fd: int) -> int | None:
+    global _prepared
+    for _ in range(2):  # the prepared sandbox may have been killed by the previous submission
+        if _prepared is None or _prepared.process.poll() is not None:
+            if _prepared is not None:
+                _prepared.close()
+            _prepared = PreparedSandbox()
+        pid = _prepared.fork_worker(scratch, result_fd)
+        if pid:
+            return pid
+        _prepared.close()
+        _prepared = None
+    return None
+
+
+def _kill_group(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except ProcessLookupError:  # not (yet) a group leader
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+class Worker:
+    """One sandbox process for one submission: started on its own, or forked by the PreparedSandbox when
+    use_prepared_sandbox() was called. Start it early: it gets ready while the parent prepares the inputs."""
+
+    def __init__(self, assignment: str) -> None:
         self.scratch = Path(tempfile.mkdtemp(prefix="autograder-"))
         read_fd, write_fd = os.pipe()
-        bootstrap = f"import sys; sys.path.insert(0, {PACKAGE_PARENT!r}); from autograder.worker import main; main()"
-        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(self.scratch), "TMPDIR": str(self.scratch),
-               "LANG": "C.UTF-8", "MPLBACKEND": "Agg", "CUDA_VISIBLE_DEVICES": "",
-               "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+        self.process = None
         try:
-            self.process = subprocess.Popen(
-                [sys.executable, "-I", "-c", bootstrap, str(write_fd)], cwd=self.scratch, env=env,
-                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                pass_fds=(write_fd,), start_new_session=True)
+            self.pid = _prepared_worker(self.scratch, write_fd) if _use_prepared else None
+            if self.pid is None:
+                self.process = _python("main", write_fd, str(self.scratch), assignment)
+                self.pid = self.process.pid
         finally:
             os.close(write_fd)
         self.fd = read_fd
@@ -122,11 +204,9 @@ class Worker:
 
     def kill(self) -> None:
         """Kill the worker and everything it started (its session's process group), then clean up."""
-        try:
-            os.killpg(self.process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        self.process.wait()
+        _kill_group(self.pid)
+        if self.process is not None:
+            self.process.wait()  # a forked worker is reaped by the PreparedSandbox
         os.close(self.fd)
         shutil.rmtree(self.scratch, ignore_errors=True)
 
@@ -139,6 +219,8 @@ def _status_message(name: str, status: str, timeout: float) -> str:
                 "look for ctypes, os.kill or native code misuse")
     if status == "ok":
         return f"{name} stopped without a result: don't call os._exit in graded code"
+    if status == "closed":
+        return f"{name} ended the sandbox process without returning (os.kill, os.killpg, a crash?)"
     return f"{name} ended the process ({status}) without returning: don't call sys.exit/os._exit in graded code"
 
 
@@ -155,10 +237,9 @@ def _collect(worker: Worker, name: str, timeout: float) -> tuple[Outcome, bool]:
                 break
             results.append(message)
     except ChannelError as err:
-        reason = {"timeout": "timeout", "closed": "exit without a result"}.get(str(err))
-        if reason is None:
+        if str(err) == "garbled":
             return Outcome(error=f"{name}: the grader's result channel was written to by the submission"), False
-        return Outcome(error=_status_message(name, reason, timeout)), False
+        return Outcome(error=_status_message(name, str(err), timeout)), False
     if len(results) > 1:
         return Outcome(error=f"{name}: the grader's result channel was written to by the submission"), True
     if not results:
@@ -169,43 +250,36 @@ def _collect(worker: Worker, name: str, timeout: float) -> tuple[Outcome, bool]:
     return Outcome(outputs=result.get("outputs")), True
 
 
-@dataclass
-class SandboxRun:
-    outcomes: dict[str, Outcome] = field(default_factory=dict)
-    restarts: int = 0
-
-
 def run_probes(assignment: str, code: Code, checks: list[CheckRequest], timeout: float = DEFAULT_TIMEOUT,
-               memory_bytes: int = MEMORY_BYTES, worker: Worker | None = None) -> SandboxRun:
+               memory_bytes: int = MEMORY_BYTES, worker: Worker | None = None) -> dict[str, Outcome]:
     """Probe every check in the sandbox; a fresh worker takes over after one that had to be killed.
 
     worker - an already started Worker to use first (started before the inputs were made, to overlap startups).
     """
-    run = SandboxRun()
+    outcomes: dict[str, Outcome] = {}
     cells = [{"label": cell.label, "source": cell.source, "keep": cell.keep} for cell in code.cells]
     pending = list(checks)
     while pending:
-        worker = worker or Worker()
+        worker = worker or Worker(assignment)
         try:
             worker.send({"assignment": assignment, "cells": cells, "timeout": float(timeout),
                          "memory_bytes": int(memory_bytes), "cpu_seconds": int(3 * timeout + 60),
                          "checks": [{"name": c.name, "seed": c.seed, "inputs": c.inputs} for c in pending]})
             setup_error = _await_setup(worker, timeout)
             if setup_error:
-                run.outcomes.update({c.name: Outcome(error=setup_error) for c in pending})
+                outcomes.update({c.name: Outcome(error=setup_error) for c in pending})
                 break
             for index, check in enumerate(pending):
-                run.outcomes[check.name], healthy = _collect(worker, check.name, timeout)
+                outcomes[check.name], healthy = _collect(worker, check.name, timeout)
                 if not healthy:
                     pending = pending[index + 1:]
-                    run.restarts += 1
                     break
             else:
                 pending = []
         finally:
             worker.kill()
             worker = None
-    return run
+    return outcomes
 
 
 def _await_setup(worker: Worker, timeout: float) -> str | None:
@@ -226,6 +300,7 @@ def _await_setup(worker: Worker, timeout: float) -> str | None:
             return (f"your definitions did not finish within {timeout:g} s: top-level code that loops or computes "
                     "(in a class body, a decorator or a default argument?)")
         if str(err) == "closed":
-            return "the grading process ended while executing your definitions (sys.exit/os._exit or a crash at top level?)"
+            return ("the grading process ended while executing your definitions "
+                    "(sys.exit/os._exit or a crash at top level?)")
         return "the grader's result channel was written to by the submission"
     return None

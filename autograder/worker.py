@@ -26,6 +26,7 @@ import random
 import resource
 import select
 import signal
+import socket
 import sys
 import time
 
@@ -34,6 +35,7 @@ import torch
 
 from autograder import checks
 from autograder.probing import SUBMISSION_FILE, NotDefined, StudentError, Submission, describe, one_line, raw
+from autograder.registry import POINTS
 from autograder.sandbox import HEADER, MAX_FRAME_BYTES, REQUEST_FILE, STARTUP_SECONDS, encode_frame
 
 BLOCKED_PACKAGES = {"solutions"}  # the reference answers
@@ -68,9 +70,9 @@ def _limit_resources(memory_bytes: int, cpu_seconds: int) -> None:
             address_space = int(statm.read().split()[0]) * resource.getpagesize()
         limits.append((resource.RLIMIT_AS, address_space + memory_bytes))
     for kind, value in limits:
-        soft, hard = resource.getrlimit(kind)
+        _, hard = resource.getrlimit(kind)
         value = value if hard == resource.RLIM_INFINITY else min(value, hard)
-        resource.setrlimit(kind, (value, hard if hard != resource.RLIM_INFINITY else value))
+        resource.setrlimit(kind, (value, value))  # hard = soft: the student's code cannot raise it again
 
 
 def _defined_names(statement: ast.stmt) -> list[str]:
@@ -97,8 +99,8 @@ def execute(cells: list[dict]) -> tuple[dict, dict[str, str]]:
                 for alias in statement.names:
                     flags |= getattr(getattr(__future__, alias.name, None), "compiler_flag", 0)
             try:
-                exec(compile(ast.Module([statement], type_ignores=[]), filename, "exec", flags=flags, dont_inherit=True),
-                     namespace)
+                module = ast.Module([statement], type_ignores=[])
+                exec(compile(module, filename, "exec", flags=flags, dont_inherit=True), namespace)
             except BaseException as exc:  # a failing definition must not stop the others
                 failed.update(dict.fromkeys(names, describe(f"{cell['label']}, line {statement.lineno}", exc)))
             else:
@@ -198,10 +200,57 @@ def _read_request() -> dict:
     return torch.load(REQUEST_FILE, weights_only=True)
 
 
-def main() -> None:
-    fd = int(sys.argv[1])
+def _single_threaded() -> None:
     torch.set_num_threads(1)
     torch.set_num_interop_threads(1)
+
+
+def main() -> None:
+    """A worker started on its own: argv[1] is the result pipe, argv[2] the assignment, warmed up at once (while
+    the parent is still preparing the inputs)."""
+    _single_threaded()
+    checks.warm_up(sys.argv[2])
+    serve(int(sys.argv[1]))
+
+
+def prepared_main() -> None:
+    """A prepared worker (autograder.sandbox.PreparedSandbox): import and warm up everything once, then fork a
+    fresh worker for each result pipe received on the socket argv[1], until the socket closes. Each worker
+    gets its own session and scratch folder, exactly as if it had been started on its own."""
+    _single_threaded()
+    for assignment in POINTS:
+        checks.load(assignment)
+        checks.warm_up(assignment)
+    control = socket.socket(fileno=int(sys.argv[1]))
+    while True:
+        try:
+            while os.waitpid(-1, os.WNOHANG)[0]:  # reap the workers that have ended
+                pass
+        except ChildProcessError:
+            pass
+        try:
+            message, fds, _, _ = socket.recv_fds(control, 4096, 1)
+        except OSError:
+            _exit(0)
+        if not message or len(fds) != 1:
+            _exit(0)  # the grader closed the socket
+        pid = os.fork()
+        if pid == 0:
+            try:
+                control.close()
+                os.setsid()
+                scratch = os.fsdecode(message)
+                os.chdir(scratch)
+                os.environ.update(HOME=scratch, TMPDIR=scratch)
+                serve(fds[0])
+            finally:
+                _exit(0)
+        os.close(fds[0])
+        control.sendall(f"{pid}\n".encode())
+
+
+def serve(fd: int) -> None:
+    """Grade one request, sending messages to the pipe fd."""
     send(fd, {"kind": "ready"})
     request = _read_request()
     suite = checks.load(request["assignment"])

@@ -79,8 +79,11 @@ def test_corpus_is_large_enough():
 
 
 @pytest.mark.parametrize("assignment", corpus.ASSIGNMENTS)
-def test_reference_gets_full_marks(graded, assignment):
-    report = graded[assignment]["reports"]["reference.py"][2]
+@pytest.mark.parametrize("reference", ["reference.py", "reference-notebook.ipynb"])
+def test_reference_gets_full_marks(graded, assignment, reference):
+    if reference not in graded[assignment]["reports"]:
+        pytest.skip(f"no instructor notebook {corpus.reference_notebook(assignment)}")
+    report = graded[assignment]["reports"][reference][2]
     assert report["score"] == report["max_score"], report["checks"]
 
 

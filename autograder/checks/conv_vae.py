@@ -14,6 +14,7 @@ from autograder.judging import close, describe, diagnose, finite, items, near, n
 from autograder.known_models import ProbeVAE
 from autograder.probing import call
 
+
 def warm_up():
     """Build an Adam optimizer once: the first one imports torch._dynamo (1-2 s), which must not count against
     train_vae's time limit."""
@@ -66,8 +67,9 @@ def judge_reparameterize(inputs, out):
         hint = next((m for m, s in mistakes.items() if (spread / s - 1).abs().median() < 0.1), "")
         if not hint and abs(mean - 0.5) < 0.05 and abs(std - 12 ** -0.5) < 0.05:
             hint = "eps looks uniform on [0, 1): draw it from N(0, I) with torch.randn_like(std), not torch.rand"
-        raise AssertionError(hint or f"(z - mu) / exp(0.5 * logvar) should be N(0, 1) noise but has mean {mean:.3f} "
-                                     f"and std {std:.3f}: z = mu + eps * exp(0.5 * logvar), eps = torch.randn_like(std)")
+        raise AssertionError(hint or f"(z - mu) / exp(0.5 * logvar) should be N(0, 1) noise but has mean "
+                                     f"{mean:.3f} and std {std:.3f}: z = mu + eps * exp(0.5 * logvar), "
+                                     "eps = torch.randn_like(std)")
     assert out["mu_grad"] is not None and out["logvar_grad"] is not None, (
         "no gradient reaches mu and logvar through z: compute z = mu + eps * std (torch.normal(mu, std) and "
         "Normal(...).sample() cut the graph; rsample() keeps it)")
@@ -88,8 +90,9 @@ def inputs_kl_divergence(generator):
 
 
 def probe_kl_divergence(student, inputs):
+    zeros = torch.zeros(3, 4)
     return {"kl": call("kl_divergence(mu, logvar)", student.kl_divergence, inputs["mu"], inputs["logvar"]),
-            "kl_prior": call("kl_divergence(zeros, zeros)", student.kl_divergence, torch.zeros(3, 4), torch.zeros(3, 4))}
+            "kl_prior": call("kl_divergence(zeros, zeros)", student.kl_divergence, zeros, zeros.clone())}
 
 
 def judge_kl_divergence(inputs, out):
@@ -188,12 +191,15 @@ def judge_vae_loss(inputs, out):
     accepted = [kl_ref] + ([own_kl.double().mean().item()] if isinstance(own_kl, torch.Tensor)
                            and own_kl.is_floating_point() and own_kl.numel() else [])
     if not any(near(kl, k) for k in accepted):
-        mistakes = {"kl is summed over the batch: take the batch mean, kl_divergence(mu, logvar).mean()": kl_ref * batch,
+        mistakes = {"kl is summed over the batch: take the batch mean, kl_divergence(mu, logvar).mean()":
+                        kl_ref * batch,
                     "kl is averaged over latent dimensions too: sum over them, then average over the batch":
                         kl_ref / dims}
         hint = next((m for m, v in mistakes.items() if near(kl, v, rtol=1e-3)), "")
-        raise AssertionError(hint or f"kl = {kl:.4f}, expected {kl_ref:.4f}: the batch mean of kl_divergence(mu, logvar)")
-    assert near(loss, recon + kl), f"loss = {loss:.4f} but recon + kl = {recon + kl:.4f}: loss = recon + beta * kl, beta = 1 by default"
+        raise AssertionError(hint or f"kl = {kl:.4f}, expected {kl_ref:.4f}: the batch mean of "
+                                     "kl_divergence(mu, logvar)")
+    assert near(loss, recon + kl), \
+        f"loss = {loss:.4f} but recon + kl = {recon + kl:.4f}: loss = recon + beta * kl, beta = 1 by default"
     for key, beta in (("half", 0.5), ("four", 4.0)):
         loss_b, recon_b, kl_b = _loss_terms(out[key], f"vae_loss(..., beta={beta})")
         assert near(recon_b, recon) and near(kl_b, kl), \
@@ -342,7 +348,8 @@ def judge_conv_vae_layers(inputs, out):
     assert (close(tensor(mu_f, f"{name}(x)'s mu", mu.shape), mu)
             and close(tensor(logvar_f, f"{name}(x)'s logvar", mu.shape), logvar)), \
         f"{name}(x) must return (x_hat, mu, logvar) with mu, logvar = self.encode(x) (compared in eval mode)"
-    x_hat_1, mu_1, logvar_1 = (tensor(t, f"{name}(x)") for t in items(out["first"], f"{name}(x)", ("x_hat", "mu", "logvar")))
+    first = items(out["first"], f"{name}(x)", ("x_hat", "mu", "logvar"))
+    x_hat_1, mu_1, logvar_1 = (tensor(t, f"{name}(x)") for t in first)
     z = tensor(out["decoded"][0], f"the z that {name}(x) decodes", mu_1.shape) if out["decoded"] else None
     if z is not None and any(
             isinstance(c["result"], torch.Tensor) and len(c["args"]) == 2 and close(c["result"].double(), z)
@@ -454,7 +461,8 @@ def judge_train_vae(inputs, out):
         losses = [number(v, f"{what}'s epoch loss") for v in returned]
         assert result["forwards"], f"{what} never ran the model: compute x_hat, mu, logvar = model(x) for each batch"
         beta = 1.0 if run["beta"] is None else run["beta"]
-        by_reference, by_beta_one = ([(int(x.shape[0]), vae_loss(*(t.double() for t in (x_hat, x, mu, logvar)), b)[0].item())
+        by_reference, by_beta_one = ([(int(x.shape[0]), vae_loss(x_hat.double(), x.double(), mu.double(),
+                                                                 logvar.double(), b)[0].item())
                                       for x, x_hat, mu, logvar in result["forwards"]] for b in (beta, 1.0))
         by_student = [(int(c["args"][1].shape[0]), number(c["result"][0], "vae_loss's loss"))
                       for c in result["vae_loss_calls"] if _well_formed_loss_call(c)]
@@ -468,12 +476,13 @@ def judge_train_vae(inputs, out):
             reference = candidates[0][epoch][0] if candidates else float("nan")
             assert not near(loss, reference * TRAIN_SAMPLES, rtol=1e-3), \
                 f"{what} returned the epoch's total loss: divide it by the number of samples"
-            raise AssertionError(f"{what}: epoch {epoch + 1} returned {loss:.4f}, but the mean loss per sample over its "
-                                 f"batches was {reference:.4f} (weight each batch's mean loss by its size)")
+            raise AssertionError(f"{what}: epoch {epoch + 1} returned {loss:.4f}, but the mean loss per sample over "
+                                 f"its batches was {reference:.4f} (weight each batch's mean loss by its size)")
         assert beta == 1.0 or all(_beta_of(c) == beta for c in result["vae_loss_calls"]), \
             f"{what} ignores beta: pass it on, vae_loss(x_hat, x, mu, logvar, beta)"
         if index == 0:
             _check_adam(run, result, what)
         else:  # the longer run, with a larger lr
-            assert losses[-1] < losses[0], (f"{what}: the loss went from {losses[0]:.4f} to {losses[-1]:.4f}; it should "
-                                            "go down on this tiny problem (zero_grad, backward and step every batch?)")
+            assert losses[-1] < losses[0], (f"{what}: the loss went from {losses[0]:.4f} to {losses[-1]:.4f}; it "
+                                            "should go down on this tiny problem (zero_grad, backward and step every "
+                                            "batch?)")

@@ -122,7 +122,8 @@ def judge_slerp(inputs, out):
                 f"{z1.norm().item():.2f}; slerp follows the great circle, sin((1 - t) w) / sin(w) z1 + sin(t w) / "
                 "sin(w) z2")
             raise AssertionError(f"{what}: row 1 is {show(got[1])}, expected {show(slerp(z1, z2, steps)[1])}: "
-                                 "z(t) = sin((1 - t) w) / sin(w) z1 + sin(t w) / sin(w) z2, cos(w) = z1.z2 / (|z1| |z2|)")
+                                 "z(t) = sin((1 - t) w) / sin(w) z1 + sin(t w) / sin(w) z2, "
+                                 "cos(w) = z1.z2 / (|z1| |z2|)")
 
 
 # --------------------------------------------------------------------------------------------------------------

@@ -4,6 +4,8 @@
     <assignment>/wrong/*.py     one typical mistake each
     <assignment>/hostile/*.py   code that attacks the grader (endless loops, exits, crashes, forged output, ...)
 
+plus two references: the solutions' source as a .py file, and the instructor's notebook (exercises/source).
+
 Files in wrong/ and hostile/ hold only what differs from the reference: the graded file is the reference
 solution followed by them (later definitions win), so each carries exactly its one mistake. Their docstrings say
 what grading must report, one line per failing check (CHECK may be `all`); every other check must pass:
@@ -21,6 +23,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
+REPO = ROOT.parents[1]
 ASSIGNMENTS = ("conv_vae", "interpolation", "new_dataset")
 KINDS = ("correct", "wrong", "hostile")
 # The reference of each assignment, as the modules whose source makes up a reference submission.
@@ -75,7 +78,17 @@ def build(out_dir: Path, assignment: str, kinds=KINDS) -> dict[Path, tuple[str, 
     reference = out_dir / "reference.py"
     reference.write_text(reference_source(assignment))
     built[reference] = ("reference", reference)
+    notebook = reference_notebook(assignment)
+    if notebook.exists():
+        graded = out_dir / "reference-notebook.ipynb"
+        graded.write_bytes(notebook.read_bytes())
+        built[graded] = ("reference", notebook)
     return built
+
+
+def reference_notebook(assignment: str) -> Path:
+    """The instructor's notebook of the assignment (nbgrader source version, with the solutions)."""
+    return REPO / "exercises" / "source" / assignment / f"{assignment}.ipynb"
 
 
 if __name__ == "__main__":

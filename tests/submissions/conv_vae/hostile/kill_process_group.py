@@ -1,6 +1,6 @@
 """train_vae kills its whole process group: the sandbox dies mid-check.
 
-fails train_vae: without returning
+fails train_vae: ended the sandbox process without returning
 """
 import os
 import signal
