@@ -75,7 +75,11 @@ from course_utils.plotting import image_rows
         """),
         Answer(celeba_transform, hide=("CELEBA_CROP_FRACTION", "_to_unit_float", "_crop_face_square",
                                             "_celeba_pixels"),
-               intro="# Define celeba_transform(image_size=64) here (and any helpers it needs)."),
+               intro="""
+               # Define celeba_transform(image_size: int = 64) here (helper functions are fine). It returns a callable:
+               # PIL image of any size -> float tensor (3, image_size, image_size) in [0, 1]: crop a centred square (the
+               # usual side is 148/178 of the width), then resize it to image_size x image_size.
+               """),
         Test("celeba_transform", '''
         portrait = Image.new("RGB", (178, 218), (0, 0, 255))  # CelebA's shape: 178 wide, 218 high
         portrait.paste((255, 0, 0), (0, 0, 178, 20))  # red bands at the top and the bottom, outside any face crop
