@@ -46,6 +46,7 @@ figures: $(STAMP) ## Regenerate the book's figures from trained runs in runs/
 
 bench: $(STAMP) ## Run the quick benchmarks (BENCH_ARGS="--record" for the record runs)
 	$(PY) -m benchmarks $(BENCH_ARGS)
+	$(PY) -m benchmarks.report
 
 release: $(STAMP) ## nbgrader generate_assignment for every assignment, scan it, build the student bundle
 	$(PY) -m autograder.instructor release

@@ -92,6 +92,21 @@ class Objective(nn.Module):
         return negative_elbo(self.model, self.likelihood, x)  # (B,), (B,) nats
 
 
+def training_step(trainer: nn.Module, optimizer: torch.optim.Optimizer, x: torch.Tensor, beta: float) -> float:
+    """One Adam step on the batch's negative ELBO (recon + beta * KL, mean nats per image); returns that loss.
+
+    A non-finite loss is returned without a step, so the caller can stop before the weights are spoiled.
+    """
+    with autocast(x.device):
+        recon, kl = trainer(x)  # (B,), (B,) nats
+    loss = (recon + beta * kl).mean()
+    if torch.isfinite(loss):
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+    return loss.item()
+
+
 def build_objective(config: TrainConfig) -> Objective:
     options = {"widths": tuple(int(w) for w in config.widths.split(","))} if config.widths else {}
     model = MODELS[config.model](latent_dim=config.latent_dim, in_channels=3, image_size=config.image_size, **options)
@@ -246,22 +261,17 @@ def train(config: TrainConfig, resume: bool = False) -> list[dict]:
         for batch_index, (x, _) in enumerate(bar):
             started = time.perf_counter()
             beta = kl_weight(config, epoch + batch_index / len(train_loader))
-            with autocast(device):
-                recon, kl = trainer(x)
-            loss = (recon + beta * kl).mean()  # nats per image
-            if not torch.isfinite(loss):
+            loss = training_step(trainer, optimizer, x, beta)
+            if not math.isfinite(loss):
                 raise TrainingDiverged(
-                    f"loss became {loss.item()} at epoch {epoch + 1}, step {step}; the last good checkpoint "
+                    f"loss became {loss} at epoch {epoch + 1}, step {step}; the last good checkpoint "
                     f"(epoch {start_epoch if not history else history[-1]['epoch']}) is kept in {out}. "
                     "Lower --lr or add --kl-warmup-epochs, then --resume or start a new --out")
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
             step += 1
-            total_loss += loss.item() * len(x)
+            total_loss += loss * len(x)
             total_images += len(x)
             seconds += time.perf_counter() - started
-            bar.set_postfix(loss=f"{loss.item():.1f}")
+            bar.set_postfix(loss=f"{loss:.1f}")
             if seconds >= budget_seconds:
                 break
         row = {"epoch": epoch + 1, "step": step, "seconds": round(seconds, 2),
