@@ -43,9 +43,9 @@ SEED = 0  # every figure draws its images and noise from generators seeded with 
 
 # The runs the book shows, and the command that makes each (the Makefile's `make train TRAIN_ARGS=...`).
 RUN_COMMANDS = {
-    "cifar10-conv": "python -m solutions.train --dataset cifar10 --model conv --epochs 5 --out {runs}/cifar10-conv",
-    "cifar10-fc": "python -m solutions.train --dataset cifar10 --model fc --epochs 5 --out {runs}/cifar10-fc",
-    "celeba-conv": "python -m solutions.train --dataset celeba --model conv --epochs 8 --out {runs}/celeba-conv",
+    "cifar10-conv": "python -m solutions.train --dataset cifar10 --model conv --epochs 3 --out {runs}/cifar10-conv",
+    "cifar10-fc": "python -m solutions.train --dataset cifar10 --model fc --epochs 3 --out {runs}/cifar10-fc",
+    "celeba-conv": "python -m solutions.train --dataset celeba --model conv --epochs 5 --out {runs}/celeba-conv",
 }
 
 
@@ -120,7 +120,8 @@ def run_metrics(run: Run, runs_dir: Path) -> dict:
             "likelihood": run.config["likelihood"], "beta": run.config["beta"], "epochs": last["epoch"],
             "train_minutes": last["seconds"] / 60,
             **{key: last[key] for key in ("test_bpd", "test_nelbo", "test_recon_mse", "test_kl") if key in last},
-            "command": train_command(run.config, runs_dir / run.name)}
+            # the epochs actually trained: a run may be stopped (and resumed) before its planned --epochs
+            "command": train_command({**run.config, "epochs": last["epoch"]}, runs_dir / run.name)}
 
 
 def train_command(config: dict, out: Path) -> str:
