@@ -52,6 +52,10 @@ def save_pretrained(path: str | Path, encoder: nn.Module, decoder: nn.Module, ca
     example_z = torch.zeros(2, card["latent_dim"])
     programs = {"encoder.pt2": torch.export.export(encoder, (example_x,), dynamic_shapes=({0: batch},)),
                 "decoder.pt2": torch.export.export(decoder, (example_z,), dynamic_shapes=({0: batch},))}
+    for program in programs.values():
+        for node in program.graph.nodes:  # torch.export records the exporting source lines: ship no source
+            for key in ("stack_trace", "nn_module_stack", "source_fn_stack"):
+                node.meta.pop(key, None)
     with zipfile.ZipFile(path, "w") as archive:
         for name, program in programs.items():
             buffer = io.BytesIO()
