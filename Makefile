@@ -13,7 +13,7 @@ BENCH_ARGS ?=
 TRAIN_ARGS ?= --dataset cifar10 --model conv --epochs 10 --out runs/cifar10-conv
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test test-fast book data train figures bench release autograde grade-folder clean
+.PHONY: help venv test test-fast book data train figures notebooks bench release autograde grade-folder clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -43,6 +43,9 @@ train: $(STAMP) ## Train a reference VAE (TRAIN_ARGS="--dataset celeba --model c
 
 figures: $(STAMP) ## Regenerate the book's figures from trained runs in runs/
 	$(PY) -m solutions.figures
+
+notebooks: $(STAMP) ## Rebuild the instructor notebooks from the reference code (after editing solutions/)
+	$(PY) exercises/build_notebooks.py
 
 bench: $(STAMP) ## Run the quick benchmarks (BENCH_ARGS="--record" for the record runs)
 	$(PY) -m benchmarks $(BENCH_ARGS)
