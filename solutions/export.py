@@ -5,8 +5,10 @@
 from __future__ import annotations
 
 import argparse
+import copy
 import sys
 
+import torch
 from torch import nn
 
 from course_utils.pretrained import save_pretrained
@@ -24,6 +26,20 @@ class Method(nn.Module):
         return getattr(self.model, self.name)(tensor)
 
 
+def method_module(model: nn.Module, name: str, example: torch.Tensor) -> Method:
+    """Method(model, name) over a shallow copy of the model that keeps only the top-level submodules the method
+    uses, so the exported encoder carries no decoder weights and vice versa."""
+    outputs = getattr(model, name)(example)
+    outputs = outputs if isinstance(outputs, tuple) else (outputs,)
+    model.zero_grad(set_to_none=True)
+    sum(output.sum() for output in outputs).backward()  # the parameters that receive a gradient are used
+    used = {parameter.split(".")[0] for parameter, value in model.named_parameters() if value.grad is not None}
+    model.zero_grad(set_to_none=True)
+    pruned = copy.copy(model)
+    pruned._modules = {child: module for child, module in model._modules.items() if child in used}
+    return Method(pruned, name)
+
+
 def export_run(run_dir: str, out: str) -> dict:
     model, config, history = load_run(run_dir)
     last = history[-1]
@@ -33,7 +49,10 @@ def export_run(run_dir: str, out: str) -> dict:
                        f"--latent-dim {config['latent_dim']} --epochs {config['epochs']} --seed {config['seed']}",
             "epochs": last["epoch"], "train_minutes": round(last["seconds"] / 60, 1),
             **{key: value for key, value in last.items() if key.startswith("test_")}}
-    save_pretrained(out, Method(model, "encode"), Method(model, "decode"), card)
+    side = config["image_size"]
+    encoder = method_module(model, "encode", torch.rand(2, 3, side, side))
+    decoder = method_module(model, "decode", torch.zeros(2, config["latent_dim"]))
+    save_pretrained(out, encoder, decoder, card)
     return card
 
 
