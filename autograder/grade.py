@@ -83,6 +83,7 @@ def grade(assignment: str, code: extract.Code, names: list[str] | None = None, t
     for name in names:
         registry.max_points(assignment, name)  # unknown check: GradingError
     suite = checks.load(assignment)
+    checks.import_references()
     requests = []
     for name in names:
         seed = seed_for(assignment, name)

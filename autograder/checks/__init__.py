@@ -37,6 +37,12 @@ def warm_up(assignment: str) -> None:
     getattr(importlib.import_module(f"autograder.checks.{assignment}"), "warm_up", lambda: None)()
 
 
+def import_references() -> None:
+    """Import the reference solutions the judges use (parent only), ahead of judging: grade() does it while the
+    sandbox starts, instead of paying the import (torchvision included) after the sandbox is done."""
+    importlib.import_module("solutions")
+
+
 def load(assignment: str) -> dict[str, Check]:
     """The checks of an assignment by name, in grading order."""
     module = importlib.import_module(f"autograder.checks.{assignment}")
