@@ -70,24 +70,38 @@ def _judge(check, inputs: dict, outcome) -> tuple[bool, str]:
     return True, "passed"
 
 
+def _validate(assignment: str, names: list[str] | None) -> list[str]:
+    """The checks to run (default: all of the assignment's); GradingError for unknown ones or `python -O`."""
+    if not __debug__:
+        raise registry.GradingError("the judges are assert statements: run Python without -O")
+    for name in names or []:
+        registry.max_points(assignment, name)
+    return names or registry.check_names(assignment)
+
+
 def grade(assignment: str, code: extract.Code, names: list[str] | None = None, timeout: float = DEFAULT_TIMEOUT,
           worker: Worker | None = None) -> Report:
-    """Grade extracted code on the given checks (default: all of the assignment's)."""
-    import torch
+    """Grade extracted code on the given checks (default: all of the assignment's).
 
-    from autograder import checks
-
+    worker - a Worker started earlier for this assignment (grade_file starts it first, so that its startup
+    overlaps this process's imports); this function takes it over.
+    """
     started = time.monotonic()
-    all_names = registry.check_names(assignment)
-    names = names or all_names
-    for name in names:
-        registry.max_points(assignment, name)  # unknown check: GradingError
-    suite = checks.load(assignment)
-    checks.import_references()
-    requests = []
-    for name in names:
-        seed = seed_for(assignment, name)
-        requests.append(CheckRequest(name, seed, suite[name].inputs(torch.Generator().manual_seed(seed))))
+    try:
+        names = _validate(assignment, names)
+        import torch
+
+        from autograder import checks
+
+        suite = checks.load(assignment)
+        checks.import_references()
+        requests = [CheckRequest(name, seed_for(assignment, name),
+                                 suite[name].inputs(torch.Generator().manual_seed(seed_for(assignment, name))))
+                    for name in names]
+    except BaseException:
+        if worker is not None:
+            worker.kill()
+        raise
     outcomes = run_probes(assignment, code, requests, timeout=timeout, worker=worker)
     results = []
     for request in requests:  # fresh inputs for judging: nothing the sandbox saw is reused
@@ -100,7 +114,7 @@ def grade(assignment: str, code: extract.Code, names: list[str] | None = None, t
 
 def grade_file(assignment: str, path: str | Path, timeout: float = DEFAULT_TIMEOUT) -> Report:
     """Grade a notebook (.ipynb) or Python file (.py). An unreadable file scores zero, with the reason."""
-    registry.check_names(assignment)
+    _validate(assignment, None)
     path = Path(path)
     if not path.is_file():
         raise registry.GradingError(f"no such submission file: {path}")

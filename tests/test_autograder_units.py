@@ -182,3 +182,31 @@ def test_check_without_input_history_uses_the_namespace_objects(tmp_path, capsys
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     assert autograder.check("interpolation", "lerp", vars(module)) == 3.0, capsys.readouterr().out
+
+
+def test_unreadable_notebook_scores_zero_with_the_reason(tmp_path):
+    path = tmp_path / "broken.ipynb"
+    path.write_text("{ this is not a notebook")
+    report = grade_file("interpolation", path)
+    assert report.score == 0 and report.max_score == 10
+    assert all(check.message.startswith("cannot read broken.ipynb: ") for check in report.checks)
+
+
+def test_check_in_a_jupyter_kernel():
+    """As nbgrader runs it: hidden cells in a real kernel print one line to stdout and end with the points; a
+    later redefinition counts, and interpolate is not penalised for the student's own (wrong) slerp."""
+    from nbclient import NotebookClient
+
+    notebook = nbformat.v4.new_notebook()
+    hidden = 'import autograder\nautograder.check("interpolation", "{}", globals(), points={})'
+    notebook.cells = [nbformat.v4.new_code_cell("%matplotlib inline\n" + corpus.reference_source("interpolation")),
+                      nbformat.v4.new_code_cell(hidden.format("lerp", 3)),
+                      nbformat.v4.new_code_cell("def slerp(z1, z2, steps):\n    return lerp(z1, z2, steps)"),
+                      nbformat.v4.new_code_cell(hidden.format("slerp", 4)),
+                      nbformat.v4.new_code_cell(hidden.format("interpolate", 3))]
+    NotebookClient(notebook, timeout=30, kernel_name="python3").execute()
+    outputs = [cell.outputs for cell in notebook.cells if "autograder.check" in cell.source]
+    assert [[o.output_type for o in cell] for cell in outputs] == [["stream", "execute_result"]] * 3
+    assert all(cell[0].name == "stdout" and cell[0].text.count("\n") == 1 for cell in outputs)
+    assert [cell[1].data["text/plain"] for cell in outputs] == ["3.0", "0.0", "3.0"]
+    assert "follows the straight line" in outputs[1][0].text
