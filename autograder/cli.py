@@ -34,12 +34,12 @@ def _table(report) -> str:
     return "\n".join(lines)
 
 
-def _grade_one(assignment: str, path: str, timeout: float, marks: str | None = None):
-    """Grade one file (in a pool process). While it runs, a marker file names it, so that if its code kills this
-    process, grade_folder knows which submission to blame."""
+def _grade_one(assignment: str, path: str, timeout: float, workspace: str | None = None):
+    """Grade one file (in a pool process). While it runs, a marker file in grade_folder's workspace names it, so
+    that if its code kills this process, grade_folder knows which submission to blame."""
     from autograder.grade import grade_file
 
-    mark = Path(marks, Path(path).name + ".running") if marks else None
+    mark = Path(workspace, Path(path).name + ".running") if workspace else None
     if mark:
         mark.touch()
     report = grade_file(assignment, path, timeout)
@@ -57,11 +57,12 @@ def _crashed(assignment: str):
                                for name in check_names(assignment)], [message])
 
 
-def _pool_round(assignment: str, paths: list[Path], jobs: int, timeout: float, marks: str):
+def _pool_round(assignment: str, paths: list[Path], jobs: int, timeout: float, workspace: str):
     """Grade paths with a process pool: ({path: report}, [paths lost because a pool process died])."""
     reports, lost = {}, []
-    with ProcessPoolExecutor(max_workers=min(jobs, len(paths)), initializer=use_prepared_sandbox) as pool:
-        futures = {pool.submit(_grade_one, assignment, str(path), timeout, marks): path for path in paths}
+    with ProcessPoolExecutor(max_workers=min(jobs, len(paths)), initializer=use_prepared_sandbox,
+                             initargs=(workspace,)) as pool:
+        futures = {pool.submit(_grade_one, assignment, str(path), timeout, workspace): path for path in paths}
         for future in as_completed(futures):
             try:
                 reports[futures[future]] = future.result()
@@ -78,15 +79,16 @@ def grade_folder(assignment: str, folder: Path, jobs: int, timeout: float) -> di
     one that breaks even its own pool scores zero."""
     paths = sorted(p for p in folder.iterdir() if p.suffix in SUBMISSION_SUFFIXES and p.is_file())
     reports: dict[Path, object] = {}
-    with tempfile.TemporaryDirectory(prefix="autograder-marks-") as marks:
+    # the run's workspace: the markers of running submissions and the sandboxes' scratch folders
+    with tempfile.TemporaryDirectory(prefix="autograder-folder-", ignore_cleanup_errors=True) as workspace:
         queue = paths
         while queue:
-            done, lost = _pool_round(assignment, queue, jobs, timeout, marks)
+            done, lost = _pool_round(assignment, queue, jobs, timeout, workspace)
             reports.update(done)
-            suspects = [path for path in lost if Path(marks, path.name + ".running").exists()] or lost
+            suspects = [path for path in lost if Path(workspace, path.name + ".running").exists()] or lost
             for path in suspects:
-                Path(marks, path.name + ".running").unlink(missing_ok=True)
-                alone, _ = _pool_round(assignment, [path], 1, timeout, marks)
+                Path(workspace, path.name + ".running").unlink(missing_ok=True)
+                alone, _ = _pool_round(assignment, [path], 1, timeout, workspace)
                 reports.update(alone or {path: _crashed(assignment)})
             queue = [path for path in lost if path not in suspects]
     return {path: reports[path] for path in paths}

@@ -114,12 +114,17 @@ class PreparedSandbox:
 
 _prepared: PreparedSandbox | None = None
 _use_prepared = False
+_scratch_root: str | None = None  # where workers' scratch folders go (None: the system's temporary folder)
 
 
-def use_prepared_sandbox() -> None:
-    """From now on, this process forks its workers from a PreparedSandbox (started now, in the background)."""
-    global _use_prepared, _prepared
-    _use_prepared = True
+def use_prepared_sandbox(scratch_root: str | None = None) -> None:
+    """From now on, this process forks its workers from a PreparedSandbox (started now, in the background).
+
+    scratch_root - a folder for the workers' scratch folders, which its owner deletes at the end: if this
+    process is killed (by a submission), the scratch folders it could not clean up go with it.
+    """
+    global _use_prepared, _prepared, _scratch_root
+    _use_prepared, _scratch_root = True, scratch_root
     if _prepared is None:
         _prepared = PreparedSandbox()
 
@@ -154,7 +159,7 @@ class Worker:
     use_prepared_sandbox() was called. Start it early: it gets ready while the parent prepares the inputs."""
 
     def __init__(self, assignment: str) -> None:
-        self.scratch = Path(tempfile.mkdtemp(prefix="autograder-"))
+        self.scratch = Path(tempfile.mkdtemp(prefix="autograder-", dir=_scratch_root))
         read_fd, write_fd = os.pipe()
         self.process = None
         try:
