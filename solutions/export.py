@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from course_utils.pretrained import save_pretrained
-from solutions.train import load_run
+from solutions.train import load_run, train_command
 
 
 class Method(nn.Module):
@@ -45,8 +45,7 @@ def export_run(run_dir: str, out: str) -> dict:
     last = history[-1]
     card = {"dataset": config["dataset"], "model": config["model"], "latent_dim": config["latent_dim"],
             "image_shape": [3, config["image_size"], config["image_size"]], "run": run_dir,
-            "command": f"python -m solutions.train --dataset {config['dataset']} --model {config['model']} "
-                       f"--latent-dim {config['latent_dim']} --epochs {config['epochs']} --seed {config['seed']}",
+            "command": train_command({**config, "epochs": last["epoch"]}, run_dir),
             "epochs": last["epoch"], "train_minutes": round(last["seconds"] / 60, 1),
             **{key: value for key, value in last.items() if key.startswith("test_")}}
     side = config["image_size"]

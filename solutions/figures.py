@@ -12,7 +12,6 @@ bits/dim, experiment tables) are merged into <out>/metrics.json, from which the 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import os
 import pickle
@@ -37,7 +36,7 @@ from solutions import experiments  # noqa: E402
 from solutions.explore import (apply_direction, attribute_direction, latent_means, most_active_dims,  # noqa: E402
                                pca_2d, sample_near, sample_prior, traverse)
 from solutions.interpolate import interpolation_grid, lerp, slerp  # noqa: E402
-from solutions.train import TrainConfig, load_run  # noqa: E402
+from solutions.train import load_run, train_command  # noqa: E402
 
 SEED = 0  # every figure draws its images and noise from generators seeded with this
 
@@ -122,17 +121,6 @@ def run_metrics(run: Run, runs_dir: Path) -> dict:
             **{key: last[key] for key in ("test_bpd", "test_nelbo", "test_recon_mse", "test_kl") if key in last},
             # the epochs actually trained: a run may be stopped (and resumed) before its planned --epochs
             "command": train_command({**run.config, "epochs": last["epoch"]}, runs_dir / run.name)}
-
-
-def train_command(config: dict, out: Path) -> str:
-    """The solutions.train command line that reproduces a run: its dataset, model, epochs and every flag that
-    differs from TrainConfig's defaults."""
-    defaults = dataclasses.asdict(TrainConfig(dataset=config["dataset"]))
-    always = ("dataset", "model", "epochs")
-    skip = {"out", "device", "data_root"}
-    flags = [f"--{key.replace('_', '-')} {config[key]}" for key in config
-             if key not in skip and (key in always or config[key] != defaults.get(key)) and config[key] is not None]
-    return " ".join(["python -m solutions.train", *flags, f"--out {out}"])
 
 
 def bpd_title(run: Run) -> str:

@@ -134,6 +134,17 @@ def write_logs(out: Path, config: TrainConfig, history: list[dict]) -> None:
     atomic_write(out / "metrics.csv", write_csv)
 
 
+def train_command(config: dict, out: str | os.PathLike) -> str:
+    """The solutions.train command line that reproduces a run: its dataset, model, epochs and every flag that
+    differs from TrainConfig's defaults."""
+    defaults = dataclasses.asdict(TrainConfig(dataset=config["dataset"]))
+    always = ("dataset", "model", "epochs")
+    skip = {"out", "device", "data_root"}
+    flags = [f"--{key.replace('_', '-')} {config[key]}" for key in config
+             if key not in skip and (key in always or config[key] != defaults.get(key)) and config[key] is not None]
+    return " ".join(["python -m solutions.train", *flags, f"--out {out}"])
+
+
 def load_run(run_dir: str | os.PathLike, device="cpu") -> tuple[nn.Module, dict, list[dict]]:
     """Load a trained run for evaluation and figures.
 
