@@ -46,7 +46,7 @@ def export_run(run_dir: str, out: str) -> dict:
     card = {"dataset": config["dataset"], "model": config["model"], "latent_dim": config["latent_dim"],
             "image_shape": [3, config["image_size"], config["image_size"]], "run": run_dir,
             "command": train_command({**config, "epochs": last["epoch"]}, run_dir),
-            "epochs": last["epoch"], "train_minutes": round(last["seconds"] / 60, 1),
+            "epochs": last["epochs_trained"], "train_minutes": round(last["seconds"] / 60, 1),
             **{key: value for key, value in last.items() if key.startswith("test_")}}
     side = config["image_size"]
     encoder = method_module(model, "encode", torch.rand(2, 3, side, side))

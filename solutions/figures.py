@@ -116,7 +116,7 @@ def run_metrics(run: Run, runs_dir: Path) -> dict:
     """One metrics.json entry per run: what was trained, for how long, and how well (last epoch)."""
     last = run.history[-1]
     return {"dataset": run.config["dataset"], "model": run.config["model"], "latent_dim": run.config["latent_dim"],
-            "likelihood": run.config["likelihood"], "beta": run.config["beta"], "epochs": last["epoch"],
+            "likelihood": run.config["likelihood"], "beta": run.config["beta"], "epochs": last["epochs_trained"],
             "train_minutes": last["seconds"] / 60,
             **{key: last[key] for key in ("test_bpd", "test_nelbo", "test_recon_mse", "test_kl") if key in last},
             # the epochs actually trained: a run may be stopped (and resumed) before its planned --epochs
@@ -126,7 +126,7 @@ def run_metrics(run: Run, runs_dir: Path) -> dict:
 def bpd_title(run: Run) -> str:
     last = run.history[-1]
     bpd = f"{last['test_bpd']:.2f} bits/dim" if "test_bpd" in last else f"-ELBO {last['test_nelbo']:.0f} nats"
-    return f"{bpd}, {last['epoch']} epochs"
+    return f"{bpd}, {last['epochs_trained']:g} epochs"
 
 
 def picked(count: int, available: int, seed: int = SEED) -> list[int]:
@@ -178,7 +178,7 @@ def cifar10_bpd_curves(ctx: Context) -> dict:
         for run, colour, name in zip(runs, ("C1", "C0"), ("fully connected", "convolutional")):
             bpd = [row["test_bpd"] for row in run.history]
             label = f"{name}: {bpd[-1]:.2f}"
-            by_epoch.plot([row["epoch"] for row in run.history], bpd, "o-", color=colour, markersize=3, label=label)
+            by_epoch.plot([row["epochs_trained"] for row in run.history], bpd, "o-", color=colour, markersize=3, label=label)
             by_time.plot([row["seconds"] / 60 for row in run.history], bpd, "o-", color=colour, markersize=3,
                          label=label)
         by_epoch.set(xlabel="epoch", ylabel="test bits/dim (lower is better)", title="(a) per epoch")

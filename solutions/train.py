@@ -285,7 +285,8 @@ def train(config: TrainConfig, resume: bool = False) -> list[dict]:
             bar.set_postfix(loss=f"{loss:.1f}")
             if seconds >= budget_seconds:
                 break
-        row = {"epoch": epoch + 1, "step": step, "seconds": round(seconds, 2),
+        row = {"epoch": epoch + 1, "epochs_trained": round(epoch + (batch_index + 1) / len(train_loader), 2),
+               "step": step, "seconds": round(seconds, 2),
                "train_loss": total_loss / total_images, "beta": beta,
                **evaluate(objective, test_loader, device)}
         if distributed:
