@@ -206,7 +206,12 @@ def test_check_in_a_jupyter_kernel():
                       nbformat.v4.new_code_cell(hidden.format("interpolate", 3))]
     NotebookClient(notebook, timeout=30, kernel_name="python3").execute()
     outputs = [cell.outputs for cell in notebook.cells if "autograder.check" in cell.source]
-    assert [[o.output_type for o in cell] for cell in outputs] == [["stream", "execute_result"]] * 3
-    assert all(cell[0].name == "stdout" and cell[0].text.count("\n") == 1 for cell in outputs)
-    assert [cell[1].data["text/plain"] for cell in outputs] == ["3.0", "0.0", "3.0"]
-    assert "follows the straight line" in outputs[1][0].text
+    # The kernel may deliver one printed line in several stream messages; what matters is stdout only, one
+    # line, and the points as the cell's result.
+    streams = [[o for o in cell if o.output_type == "stream"] for cell in outputs]
+    assert all(o.name == "stdout" for cell in streams for o in cell), "stderr output would score the cell 0"
+    texts = ["".join(o.text for o in cell) for cell in streams]
+    assert all(text.count("\n") == 1 for text in texts)
+    assert [cell[-1].output_type for cell in outputs] == ["execute_result"] * 3
+    assert [cell[-1].data["text/plain"] for cell in outputs] == ["3.0", "0.0", "3.0"]
+    assert "follows the straight line" in texts[1]

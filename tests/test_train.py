@@ -35,7 +35,7 @@ def test_training_writes_checkpoint_and_metrics_and_loads_back(fake_data_root, t
     assert [row["epoch"] for row in history] == [1, 2]
     assert {"step", "seconds", "train_loss", "test_bpd", "test_recon", "test_kl", "test_recon_mse"} <= set(history[0])
     assert 0 < history[-1]["test_bpd"] < 16  # a discretized logistic is never worse than 8 bits by much
-    assert (out / "metrics.csv").read_text().startswith("epoch,step,seconds")
+    assert (out / "metrics.csv").read_text().startswith("epoch,epochs_trained,step,seconds")
     model, config, loaded_history = load_run(out)
     assert config["latent_dim"] == 4 and loaded_history == history and not model.training
     assert model.decode(torch.zeros(1, 4)).shape == (1, 3, 32, 32)
