@@ -15,7 +15,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=sys.modules["benchmarks"].__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--record", action="store_true",
-                        help="the record versions (quality trains 10 and 30 minutes per model; about 1.5 hours in all)")
+                        help="the record versions (quality trains for about an hour: hvae 10 and 30 min, "
+                             "conv and fc 10 min)")
     parser.add_argument("--only", nargs="+", choices=list(BENCHMARKS), metavar="NAME",
                         help=f"run only these: {', '.join(BENCHMARKS)}")
     parser.add_argument("--results", default=str(RESULTS_DIR), help="folder for the JSON results")

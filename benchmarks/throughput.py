@@ -1,6 +1,6 @@
 """Training-step throughput of the reference VAEs, and how close it comes to the machine's matmul speed.
 
-    python -m benchmarks.throughput [--record] [--models fc conv resnet] [--compile] [--device cpu]
+    python -m benchmarks.throughput [--record] [--models fc conv hvae] [--compile] [--device cpu]
 
 One training step is what solutions.train runs per batch: the Objective's forward (per-image recon and KL
 nats), the mean negative ELBO, backward, and an Adam step, on a batch of 128 random 8-bit images. Each model
@@ -32,12 +32,12 @@ from solutions.train import TrainConfig, build_objective, training_step
 NAME = "throughput"
 VARIANTS = ("eager", "channels_last", "compile")
 GOAL_FRACTION_OF_MATMUL = 0.6  # the training step should run at >= 60% of the float32 matmul GFLOP/s
-CONVOLUTIONAL = {"conv", "resnet"}  # channels_last only changes models with convolutions
+CONVOLUTIONAL = {"conv", "hvae"}  # channels_last only changes models with convolutions
 
 
 @dataclass
 class ThroughputConfig:
-    models: tuple[str, ...] = ("fc", "conv", "resnet")  # solutions.train.MODELS keys
+    models: tuple[str, ...] = ("fc", "conv", "hvae")  # solutions.train.MODELS keys
     variants: tuple[str, ...] = ("eager", "channels_last")  # the record run adds "compile"
     batch_size: int = 128
     warmup: int = 2  # untimed steps first, at least 1 (compile happens in the first)

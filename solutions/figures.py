@@ -12,6 +12,7 @@ bits/dim, experiment tables) are merged into <out>/metrics.json, from which the 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import pickle
@@ -36,7 +37,7 @@ from solutions import experiments  # noqa: E402
 from solutions.explore import (apply_direction, attribute_direction, latent_means, most_active_dims,  # noqa: E402
                                pca_2d, sample_near, sample_prior, traverse)
 from solutions.interpolate import interpolation_grid, lerp, slerp  # noqa: E402
-from solutions.train import load_run, train_command  # noqa: E402
+from solutions.train import RECIPES, TrainConfig, load_run, train_command  # noqa: E402
 
 SEED = 0  # every figure draws its images and noise from generators seeded with this
 
@@ -45,7 +46,10 @@ RUN_COMMANDS = {
     "cifar10-conv": "python -m solutions.train --dataset cifar10 --model conv --epochs 3 --out {runs}/cifar10-conv",
     "cifar10-fc": "python -m solutions.train --dataset cifar10 --model fc --epochs 3 --out {runs}/cifar10-fc",
     "celeba-conv": "python -m solutions.train --dataset celeba --model conv --epochs 5 --out {runs}/celeba-conv",
+    "cifar10-hvae": train_command(dataclasses.asdict(TrainConfig(model="hvae", epochs=100, max_minutes=30,
+                                                                 **RECIPES["hvae"])), "{runs}/cifar10-hvae"),
 }
+QUALITY_RECORD = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "quality-record.json"
 
 
 class MissingInput(Exception):
@@ -73,6 +77,7 @@ class Context:
     data_root: str | None
     device: torch.device
     quick: bool
+    quality_record: Path = QUALITY_RECORD  # benchmarks.quality's record result, for the quality-per-minute figure
     loaded_runs: dict = field(default_factory=dict)  # run name -> Run, each loaded once
     _splits: dict = field(default_factory=dict)
 
@@ -188,6 +193,66 @@ def cifar10_bpd_curves(ctx: Context) -> dict:
         fig.tight_layout()
         save_figure(fig, ctx.out / "cifar10_bpd_curves.png")
     return {}
+
+
+def cifar10_hvae_levels(ctx: Context) -> dict:
+    run = ctx.run("cifar10-hvae")
+    images, _ = ctx.test_images(run)
+    x = images[picked(10, len(images))].to(ctx.device)
+    with torch.no_grad():
+        rows = [x, *(run.model.reconstruct(x, levels) for levels in (1, 2))]
+    labels = ["test image", "z₈ from x,\nz₁₆ its prior mean", "z₈ and z₁₆\nfrom x"]
+    with book_style():
+        ax = image_rows([row.cpu() for row in rows], labels, image_inches=0.65)
+        ax.set_title(f"Hierarchical VAE ({bpd_title(run)}): what each level of latents keeps of a test image")
+        save_figure(ax.figure, ctx.out / "cifar10_hvae_levels.png")
+    return {}
+
+
+def cifar10_hvae_samples(ctx: Context) -> dict:
+    run = ctx.run("cifar10-hvae")
+    z = torch.randn(64, run.model.latent_dim, generator=_generator()).to(ctx.device)
+    with book_style():
+        fig, axes = plt.subplots(1, 2, figsize=(7.4, 3.9))
+        for ax, temperature in zip(axes, (0.0, 1.0)):
+            torch.manual_seed(SEED)  # the lower levels' noise
+            with torch.no_grad():
+                samples = run.model.decode(z, temperature=temperature).cpu()
+            lower = "its prior mean" if temperature == 0 else "sampled from its prior"
+            show_grid(samples, nrow=8, ax=ax, title=f"z₈ ~ N(0, I), z₁₆\n{lower}")
+        fig.suptitle(f"Hierarchical VAE samples, the same z₈ in both ({bpd_title(run)})", y=0.99)
+        save_figure(fig, ctx.out / "cifar10_hvae_samples.png")
+    return {}
+
+
+def cifar10_quality_per_minute(ctx: Context) -> dict:
+    """Test bits/dim against training minutes, every model of the quality benchmark's record run."""
+    if not ctx.quality_record.is_file():
+        raise MissingInput(f"{ctx.quality_record} is missing; make it with: python -m benchmarks.quality --record")
+    record = json.loads(ctx.quality_record.read_text())
+    names = {"hvae": "hierarchical VAE", "conv": "conv VAE (the assignment's)", "fc": "fully connected VAE"}
+    summary = {}
+    with book_style():
+        fig, ax = plt.subplots(figsize=(7.4, 3.4))
+        for colour, (model, result) in zip(("C2", "C0", "C1"), record["results"]["models"].items()):
+            history = result["history"]
+            ax.plot([row["seconds"] / 60 for row in history], [row["test_bpd"] for row in history], "o-",
+                    color=colour, markersize=3, label=f"{names.get(model, model)}")
+            budgets = {float(minutes): row for minutes, row in result["at_budget"].items()}
+            ax.plot([row["seconds"] / 60 for row in budgets.values()], [row["test_bpd"] for row in budgets.values()],
+                    "*", color=colour, markersize=10)
+            summary[model] = {f"bpd_{minutes:g}min": row["test_bpd"] for minutes, row in budgets.items()}
+            summary[model]["command"] = result["command"]
+        ax.axhline(4.5, color="0.5", linestyle="--", linewidth=1)
+        ax.text(0.01, 4.53, "published conv VAE, 4.51 (about 250k GPU steps)", color="0.4", fontsize=8,
+                va="bottom", transform=ax.get_yaxis_transform())  # x in axes fractions, y in bits/dim
+        ax.set(xlabel="training minutes (2 CPU cores)", ylabel="test bits/dim (lower is better)",
+               title="CIFAR-10: the bound on the test set while training (stars: the end of each budget's own run)")
+        ax.legend(frameon=False)
+        save_figure(fig, ctx.out / "cifar10_quality_per_minute.png")
+    machine = record["machine"]
+    return {"quality_record": {**summary, "cpu": machine["cpu"], "cores": machine["cores"],
+                               "date": machine["date"][:10]}}
 
 
 def framed_interpolations(model: nn.Module, pairs: list[tuple[torch.Tensor, torch.Tensor]], steps: int,
@@ -413,7 +478,8 @@ RUN_FIGURES: dict[str, Callable[[Context], dict]] = {f.__name__: f for f in (
     cifar10_fc_vs_conv_samples, cifar10_fc_vs_conv_recon, cifar10_bpd_curves, cifar10_interp_linear_vs_slerp,
     cifar10_interp_within_class, cifar10_interp_across_class, cifar10_latent_pca,
     celeba_samples, celeba_temperatures, celeba_neighbourhood, celeba_traversals,
-    celeba_attribute_smiling, celeba_attribute_eyeglasses, celeba_interpolation)}
+    celeba_attribute_smiling, celeba_attribute_eyeglasses, celeba_interpolation,
+    cifar10_hvae_levels, cifar10_hvae_samples, cifar10_quality_per_minute)}
 # figure name -> the experiment in solutions.experiments that draws it
 THEORY_FIGURES = {figure: key for key, (_, _, figures) in experiments.EXPERIMENTS.items() for figure in figures}
 ALL_FIGURES = [*RUN_FIGURES, *THEORY_FIGURES]
@@ -487,6 +553,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--only", nargs="+", metavar="NAME", help="draw only these figures (names without .png)")
     parser.add_argument("--data-root", default=None, help="data folder (default: $VAE_DATA_ROOT or ./data)")
     parser.add_argument("--device", default=None, help="cpu | cuda | cuda:N (default: CUDA when present)")
+    parser.add_argument("--quality-record", type=Path, default=QUALITY_RECORD,
+                        help="the record result of benchmarks.quality (default: benchmarks/results/quality-record.json)")
     parser.add_argument("--quick", action="store_true", help="tiny theory experiments and image counts (tests)")
     parser.add_argument("--list", action="store_true", help="print the figure names and exit")
     return parser
@@ -502,7 +570,8 @@ def main(argv: list[str] | None = None) -> int:
         unknown = [name for name in names if name not in ALL_FIGURES]
         if unknown:
             raise FiguresError(f"unknown figure {', '.join(unknown)}; `python -m solutions.figures --list` names them")
-        ctx = Context(Path(args.runs_dir), Path(args.out), args.data_root, default_device(args.device), args.quick)
+        ctx = Context(Path(args.runs_dir), Path(args.out), args.data_root, default_device(args.device), args.quick,
+                      args.quality_record)
         written, skipped = make_figures(names, ctx)
     except FiguresError as error:
         print(f"error: {error}", file=sys.stderr)

@@ -48,8 +48,7 @@ def discretized_logistic_log_prob(x: torch.Tensor, mean: torch.Tensor, log_scale
 class DiscretizedLogistic(nn.Module):
     """p(x|z) = prod over sub-pixels of a discretized logistic centred on the decoder's output.
 
-    The scale is one learned number per colour channel. A model that carries its own output distribution
-    (one with `log_likelihood(z, x) -> (B,)`, such as solutions.resvae.ResidualVAE) is asked directly.
+    The scale is one learned number per colour channel.
     """
 
     def __init__(self, channels: int = 3, init_log_scale: float = -3.0):
@@ -58,8 +57,6 @@ class DiscretizedLogistic(nn.Module):
 
     def forward(self, model: nn.Module, z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         """-log p(x|z) per image, in nats: (B,)."""
-        if hasattr(model, "log_likelihood"):
-            return -model.log_likelihood(z, x)
         return -discretized_logistic_log_prob(x, model.decode(z).float(), self.log_scale).flatten(1).sum(1)
 
 
@@ -81,7 +78,12 @@ def negative_elbo(model: nn.Module, likelihood: nn.Module, x: torch.Tensor) -> t
 
     Inputs:  x (B, C, H, W) in [0, 1] (multiples of 1/255 for the discretized likelihood).
     Outputs: recon (B,) = -log p(x|z) with z ~ q(z|x), and kl (B,) = KL(q(z|x) || p(z)), both in nats.
+
+    A model with several levels of latents and its own output distribution (solutions.hvae.HierarchicalVAE)
+    computes both terms itself in `elbo_terms(x)`.
     """
+    if hasattr(model, "elbo_terms"):
+        return model.elbo_terms(x)
     mu, logvar = model.encode(x)
     z = reparameterize(mu, logvar)
     return likelihood(model, z, x), kl_divergence(mu, logvar)

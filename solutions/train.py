@@ -32,10 +32,10 @@ from course_utils.devices import autocast, default_device
 from course_utils.files import atomic_write
 from course_utils.seeding import seed_everything
 from solutions.likelihoods import LIKELIHOODS, DiscretizedLogistic, bits_per_dim, negative_elbo
-from solutions.resvae import ResidualVAE
+from solutions.hvae import HierarchicalVAE
 from solutions.vae import ConvVAE, FCVAE
 
-MODELS = {"conv": ConvVAE, "fc": FCVAE, "resnet": ResidualVAE}
+MODELS = {"conv": ConvVAE, "fc": FCVAE, "hvae": HierarchicalVAE}
 DEFAULT_IMAGE_SIZE = {"cifar10": 32, "celeba": 64}
 TEST_SPLIT = "test"
 
@@ -44,22 +44,34 @@ TEST_SPLIT = "test"
 class TrainConfig:
     dataset: str = field(default="cifar10", metadata={"help": "cifar10 | celeba", "choices": ["cifar10", "celeba"]})
     model: str = field(default="conv", metadata={
-        "help": "conv: the assignment's ConvVAE | fc: fully connected | resnet: residual VAE, spatial latent, "
-                "per-pixel colour-coupled likelihood (use with --likelihood logistic)", "choices": sorted(MODELS)})
+        "help": "conv: the assignment's ConvVAE | fc: fully connected | hvae: hierarchical VAE with latents at "
+                "8x8, 16x16 and 32x32 and a per-pixel colour-coupled likelihood (solutions/hvae.py)",
+        "choices": sorted(MODELS)})
     likelihood: str = field(default="logistic", metadata={
         "help": "logistic: discretized logistic, reports bits/dim | bernoulli: the assignment's BCE",
         "choices": sorted(LIKELIHOODS)})
     latent_dim: int = field(default=128, metadata={"help": "size D of the latent vector z"})
     widths: str | None = field(default=None, metadata={
-        "help": "conv/resnet: comma-separated channels per resolution, e.g. 32,64,128 (default: the model's)"})
+        "help": "conv/hvae: comma-separated channels per resolution, e.g. 32,64,128 (default: the model's)"})
     image_size: int | None = field(default=None, metadata={"help": "32 or 64; default 32 for cifar10, 64 for celeba"})
     epochs: int = field(default=10, metadata={"help": "passes over the training split"})
     batch_size: int = field(default=128, metadata={"help": "images per optimizer step (per process under torchrun)"})
-    lr: float = field(default=1e-3, metadata={"help": "Adam learning rate"})
+    lr: float = field(default=1e-3, metadata={"help": "Adam learning rate (the peak, under a schedule)"})
+    lr_schedule: str = field(default="constant", metadata={
+        "help": "constant | cosine: decay the learning rate to 0 along a half cosine over the run, which ends with "
+                "--epochs or --max-minutes, whichever comes first (Loshchilov & Hutter, 2017)",
+        "choices": ["constant", "cosine"]})
+    warmup_steps: int = field(default=0, metadata={"help": "raise the learning rate linearly over the first N steps"})
+    grad_clip: float | None = field(default=None, metadata={
+        "help": "clip the gradient's global norm to this value (the loss is in nats per image); metrics log the "
+                "largest norm of each epoch"})
     beta: float = field(default=1.0, metadata={"help": "weight of the KL term; 1 is the ELBO, 0 a plain autoencoder"})
     kl_warmup_epochs: float = field(default=0.0, metadata={
         "help": "raise the KL weight linearly from 0 to beta over this many epochs (Bowman et al., 2016)"})
     seed: int = field(default=0, metadata={"help": "seeds data order, initialisation and sampling"})
+    channels_last: bool = field(default=True, metadata={
+        "help": "keep convolution activations in NHWC memory order, which oneDNN and cuDNN run fastest "
+                "(benchmarks/throughput.py measures it)"})
     out: str = field(default="runs/default", metadata={"help": "run directory for checkpoint and metrics"})
     data_root: str | None = field(default=None, metadata={"help": "data folder; default $VAE_DATA_ROOT or ./data"})
     device: str | None = field(default=None, metadata={"help": "cpu | cuda | cuda:N; default: CUDA when present"})
@@ -72,7 +84,17 @@ class TrainConfig:
         self.image_size = self.image_size or DEFAULT_IMAGE_SIZE[self.dataset]
 
 
+# How to train each model well within a fixed CPU budget: flags beyond TrainConfig's defaults, e.g.
+# `python -m solutions.train --model hvae --max-minutes 30 --lr-schedule cosine ...`. benchmarks/quality.py trains
+# with these and BENCHMARKS.md records what they reach.
+RECIPES = {
+    "conv": {"lr_schedule": "cosine"},
+    "fc": {"lr_schedule": "cosine"},
+    "hvae": {"lr_schedule": "cosine", "grad_clip": 1e4},
+}
+
 # Flags that may change when a stopped run is resumed; every other flag must match the saved run.
+# A cosine schedule follows the run's length, so changing --epochs or --max-minutes on resume bends it from there on.
 RESUMABLE = {"epochs", "max_minutes", "device", "data_root", "eval_limit"}
 
 
@@ -92,25 +114,40 @@ class Objective(nn.Module):
         return negative_elbo(self.model, self.likelihood, x)  # (B,), (B,) nats
 
 
-def training_step(trainer: nn.Module, optimizer: torch.optim.Optimizer, x: torch.Tensor, beta: float) -> float:
-    """One Adam step on the batch's negative ELBO (recon + beta * KL, mean nats per image); returns that loss.
+def training_step(trainer: nn.Module, optimizer: torch.optim.Optimizer, x: torch.Tensor, beta: float,
+                  grad_clip: float | None = None) -> tuple[float, float]:
+    """One Adam step on the batch's negative ELBO (recon + beta * KL, mean nats per image).
 
-    A non-finite loss is returned without a step, so the caller can stop before the weights are spoiled.
+    Outputs: (that loss, the gradient's global norm before clipping). grad_clip rescales the gradient to at most
+    this norm first. A step whose loss or gradient is not finite is skipped, so the weights are never spoiled: a
+    non-finite loss stops training (the caller checks), a non-finite gradient (an overflow in one rare batch)
+    only costs that batch.
     """
     with autocast(x.device):
         recon, kl = trainer(x)  # (B,), (B,) nats
     loss = (recon + beta * kl).mean()
-    if torch.isfinite(loss):
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+    if not torch.isfinite(loss):
+        return loss.item(), math.nan
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    grad_norm = nn.utils.clip_grad_norm_(trainer.parameters(), grad_clip or math.inf).item()
+    if math.isfinite(grad_norm):
         optimizer.step()
-    return loss.item()
+    return loss.item(), grad_norm
 
 
 def build_objective(config: TrainConfig) -> Objective:
     options = {"widths": tuple(int(w) for w in config.widths.split(","))} if config.widths else {}
     model = MODELS[config.model](latent_dim=config.latent_dim, in_channels=3, image_size=config.image_size, **options)
     return Objective(model, LIKELIHOODS[config.likelihood]())
+
+
+def learning_rate(config: TrainConfig, step: int, progress: float) -> float:
+    """The learning rate for optimizer step `step` (0-based) when `progress` (0 to 1) of the run is done."""
+    warmup = min(1.0, (step + 1) / config.warmup_steps) if config.warmup_steps else 1.0
+    if config.lr_schedule == "cosine":
+        return config.lr * warmup * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
+    return config.lr * warmup
 
 
 def kl_weight(config: TrainConfig, epoch_progress: float) -> float:
@@ -140,7 +177,13 @@ def train_command(config: dict, out: str | os.PathLike) -> str:
     defaults = dataclasses.asdict(TrainConfig(dataset=config["dataset"]))
     always = ("dataset", "model", "epochs")
     skip = {"out", "device", "data_root"}
-    flags = [f"--{key.replace('_', '-')} {config[key]}" for key in config
+    def flag(key):
+        name = key.replace("_", "-")
+        if isinstance(config[key], bool):
+            return f"--{name}" if config[key] else f"--no-{name}"
+        return f"--{name} {config[key]}"
+
+    flags = [flag(key) for key in config
              if key not in skip and (key in always or config[key] != defaults.get(key)) and config[key] is not None]
     return " ".join(["python -m solutions.train", *flags, f"--out {out}"])
 
@@ -162,6 +205,14 @@ def load_run(run_dir: str | os.PathLike, device="cpu") -> tuple[nn.Module, dict,
 
 # ------------------------------------------------------------------------------------------ evaluation
 
+def reconstruction(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """The decoded posterior mean, (B, C, H, W): a hierarchical model uses the posterior mean at every level."""
+    if hasattr(model, "reconstruct"):
+        return model.reconstruct(x)
+    mu, _ = model.encode(x)
+    return model.decode(mu)
+
+
 @torch.no_grad()
 def evaluate(objective: Objective, loader: InMemoryLoader, device: torch.device) -> dict:
     """Test metrics, averaged per image: the negative ELBO (in bits/dim when the likelihood is a distribution
@@ -173,8 +224,7 @@ def evaluate(objective: Objective, loader: InMemoryLoader, device: torch.device)
     for x, _ in loader:
         with autocast(device):
             recon, kl = objective(x)
-            mu, _ = objective.model.encode(x)
-            x_mean = objective.model.decode(mu)
+            x_mean = reconstruction(objective.model, x)
         dims = x[0].numel()
         squared_error = (x_mean.float() - x).pow(2).flatten(1).mean(1)
         totals += torch.stack([recon.sum(), kl.sum(), squared_error.sum(), torch.tensor(len(x), device=device)]).double()
@@ -226,6 +276,8 @@ def train(config: TrainConfig, resume: bool = False) -> list[dict]:
 
     seed_everything(config.seed)
     objective = build_objective(config).to(device)
+    memory_format = torch.channels_last if config.channels_last else torch.contiguous_format
+    objective.to(memory_format=memory_format)
     optimizer = torch.optim.Adam(objective.parameters(), lr=config.lr)
     history, start_epoch, step, seconds = [], 0, 0, 0.0
     if resume and checkpoint_path.exists():
@@ -254,6 +306,7 @@ def train(config: TrainConfig, resume: bool = False) -> list[dict]:
                         "lower --batch-size or raise --limit")
     trainer = nn.parallel.DistributedDataParallel(objective) if distributed else objective
     budget_seconds = config.max_minutes * 60 if config.max_minutes else math.inf
+    total_steps = config.epochs * len(train_loader)
 
     def save_checkpoint(epoch: int) -> None:
         state = {"config": dataclasses.asdict(config), "objective": objective.state_dict(),
@@ -267,18 +320,25 @@ def train(config: TrainConfig, resume: bool = False) -> list[dict]:
         if seconds >= budget_seconds:
             break
         train_loader.set_epoch(epoch)
-        total_loss, total_images = 0.0, 0
+        total_loss, total_images, largest_grad_norm, skipped_steps = 0.0, 0, 0.0, 0
         bar = tqdm(train_loader, desc=f"epoch {epoch + 1}/{config.epochs}", disable=not is_main, leave=False)
         for batch_index, (x, _) in enumerate(bar):
             started = time.perf_counter()
+            x = x.contiguous(memory_format=memory_format)
             beta = kl_weight(config, epoch + batch_index / len(train_loader))
-            loss = training_step(trainer, optimizer, x, beta)
+            for group in optimizer.param_groups:
+                group["lr"] = learning_rate(config, step, max(step / total_steps, seconds / budget_seconds))
+            loss, grad_norm = training_step(trainer, optimizer, x, beta, config.grad_clip)
             if not math.isfinite(loss):
                 raise TrainingDiverged(
                     f"loss became {loss} at epoch {epoch + 1}, step {step}; the last good checkpoint "
                     f"(epoch {start_epoch if not history else history[-1]['epoch']}) is kept in {out}. "
                     "Lower --lr or add --kl-warmup-epochs, then --resume or start a new --out")
             step += 1
+            if math.isfinite(grad_norm):
+                largest_grad_norm = max(largest_grad_norm, grad_norm)
+            else:
+                skipped_steps += 1
             total_loss += loss * len(x)
             total_images += len(x)
             seconds += time.perf_counter() - started
@@ -287,7 +347,8 @@ def train(config: TrainConfig, resume: bool = False) -> list[dict]:
                 break
         row = {"epoch": epoch + 1, "epochs_trained": round(epoch + (batch_index + 1) / len(train_loader), 2),
                "step": step, "seconds": round(seconds, 2),
-               "train_loss": total_loss / total_images, "beta": beta,
+               "train_loss": total_loss / total_images, "beta": beta, "lr": optimizer.param_groups[0]["lr"],
+               "grad_norm_max": largest_grad_norm, "skipped_steps": skipped_steps,
                **evaluate(objective, test_loader, device)}
         if distributed:
             check_ranks_in_sync(objective)
@@ -307,9 +368,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m solutions.train", description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     for f in dataclasses.fields(TrainConfig):
+        flag, help_text = f"--{f.name.replace('_', '-')}", f"{f.metadata['help']} (default: {f.default})"
+        if f.type == "bool":
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS, help=help_text)
+            continue
         kind = {"int": int, "float": float}.get(str(f.type).split(" ")[0], str)
-        parser.add_argument(f"--{f.name.replace('_', '-')}", type=kind, default=argparse.SUPPRESS,
-                            choices=f.metadata.get("choices"), help=f"{f.metadata['help']} (default: {f.default})")
+        parser.add_argument(flag, type=kind, default=argparse.SUPPRESS, choices=f.metadata.get("choices"),
+                            help=help_text)
     parser.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
     return parser
 
@@ -338,8 +403,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("CIFAR-10 images are 32x32: drop --image-size or use --image-size 32")
     if config.widths and config.model == "fc":
         parser.error("--widths sets convolutional channels: drop it for --model fc")
-    if config.model == "resnet" and config.likelihood != "logistic":
-        parser.error("--model resnet carries its own discretized logistic decoder: use --likelihood logistic")
+    if config.model == "hvae" and config.likelihood != "logistic":
+        parser.error("--model hvae carries its own discretized logistic decoder: use --likelihood logistic")
     try:
         history = train(config, resume=resume)
     except (DataError, TrainingDiverged) as error:

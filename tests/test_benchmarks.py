@@ -32,7 +32,7 @@ def tiny(tmp_path_factory, fake_data_root):
                                                 matmul_sizes=(32, 64), matmul_repeats=2, device="cpu"),
         data: data.DataConfig(batch_size=8, cache_batches=5, decoded_batches=2, warmup_batches=1, workers=(0,),
                               step_repeats=1, data_root=str(fake_data_root), device="cpu"),
-        quality: quality.QualityConfig(models=("conv",), minutes=(0.001, 0.002), batch_size=16,
+        quality: quality.QualityConfig(budgets={"conv": (0.001, 0.002)}, batch_size=16,
                                        data_root=str(fake_data_root), limit=32, eval_limit=20, device="cpu"),
         grading: grading.GradingConfig(assignments=("interpolation",), wrong_per_assignment=0, jobs=1),
     }
@@ -106,20 +106,24 @@ def test_data_generates_a_stand_in_and_says_so(tmp_path):
     assert set(payload["results"]["batches_per_second"]) == {"cache", "jpeg, 2 workers", "pickle, 2 workers"}
 
 
-def test_quality_evaluates_every_budget(tiny):
+def test_quality_trains_one_run_per_budget_with_its_recipe(tiny):
     payload, lines = tiny[0]["quality"]
     conv = payload["results"]["models"]["conv"]
     assert set(conv["at_budget"]) == {"0.001", "0.002"}
-    assert all(4 < row["test_bpd"] < 16 for row in conv["history"])
+    assert all(4 < row["test_bpd"] < 16 for row in [*conv["history"], *conv["at_budget"].values()])
+    assert conv["history"][-1] == conv["at_budget"]["0.002"], "the history is the longest budget's run"
+    assert "--lr-schedule cosine" in conv["command"] and "--max-minutes 0.002" in conv["command"]
     assert any("bpd" in line for line in lines) and any("VDVAE" in line for line in lines)
 
 
-def test_bpd_at_reads_the_budget_row_else_the_latest_epoch_before():
+def test_bpd_at_reads_the_budget_run_else_the_longest_run_before_that_time():
     history = [{"seconds": 30, "test_bpd": 6.0}, {"seconds": 65, "test_bpd": 5.5}, {"seconds": 121, "test_bpd": 5.0}]
-    at_budget = {2.0: history[-1]}  # the budget of 2 minutes ran out one step late, at 121 s
+    at_budget = {1.0: {"test_bpd": 5.8}, 2.0: history[-1]}  # the 2-minute run ran out one step late, at 121 s
     assert quality.bpd_at(2.0, history, at_budget) == 5.0
-    assert quality.bpd_at(1.0, history, at_budget) == 6.0
+    assert quality.bpd_at(1.0, history, at_budget) == 5.8, "a budget's own run, not the longer run's mid-way epoch"
+    assert quality.bpd_at(1.5, history, at_budget) == 5.5
     assert quality.bpd_at(0.25, history, at_budget) is None
+    assert quality.bpd_at(5.0, history, at_budget) is None, "no run lasted 5 minutes"
 
 
 def test_quality_skips_without_real_data(tmp_path):

@@ -225,6 +225,24 @@ def test_walkthrough_parameter_counts_match_the_reference_models():
         assert count in text, f"conv_vae.md does not quote {type(model).__name__}'s {count} parameters: update its tables"
 
 
+def test_hierarchical_walkthrough_matches_the_model_and_its_training_command():
+    """The chapter's table and command are typed once in the page; they must be those of solutions.hvae and of the
+    run that solutions.figures draws from."""
+    from solutions.figures import RUN_COMMANDS
+    from solutions.hvae import HierarchicalVAE
+
+    text = (REPO_ROOT / "book" / "walkthroughs" / "hierarchical.md").read_text(encoding="utf-8")
+    model = HierarchicalVAE()
+    counts = [sum(p.numel() for p in module.parameters()) for module in
+              (model, model.stem, model.down16, model.down8, model.top_posterior, model.top, model.up32, model.head)]
+    counts.append(sum(p.numel() for m in (model.level16.prior, model.level16.posterior) for p in m.parameters()))
+    counts.append(sum(p.numel() for m in (model.level16.inject, model.level16.block) for p in m.parameters()))
+    missing = [f"{count:,}" for count in counts if f"{count:,}" not in text]
+    assert not missing, f"hierarchical.md does not quote these parameter counts: {missing}; update its table"
+    command = RUN_COMMANDS["cifar10-hvae"].format(runs="runs")
+    assert command in text.replace(" \\\n    ", " "), f"hierarchical.md should show the command {command}"
+
+
 def test_metrics_become_caption_substitutions():
     """book/_ext/book_metrics.py flattens metrics.json into MyST substitution names and readable numbers."""
     spec = importlib.util.spec_from_file_location("book_metrics", REPO_ROOT / "book" / "_ext" / "book_metrics.py")

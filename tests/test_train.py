@@ -1,5 +1,6 @@
 """The training CLI: logs, checkpoints, exact resume, SIGKILL recovery, NaN stop, DDP, bad input."""
 import json
+import math
 import os
 import signal
 import subprocess
@@ -13,7 +14,7 @@ import torch
 import solutions.train as train_module
 from solutions.train import TrainConfig, load_run, main, train
 
-RESNET = ["--dataset", "cifar10", "--model", "resnet", "--latent-dim", "64", "--widths", "4,8,8", "--batch-size", "16"]
+HVAE = ["--dataset", "cifar10", "--model", "hvae", "--latent-dim", "64", "--widths", "4,8,8", "--batch-size", "16"]
 TINY = ["--dataset", "cifar10", "--model", "conv", "--latent-dim", "4", "--widths", "4,8,8", "--batch-size", "16"]
 
 
@@ -122,6 +123,51 @@ def test_kl_warmup_ramps_beta_linearly():
     assert [train_module.kl_weight(config, e) for e in (0, 1, 2, 4, 9)] == [0.0, 0.5, 1.0, 2.0, 2.0]
 
 
+def test_a_step_with_a_non_finite_gradient_is_skipped_and_reported():
+    class SquareRootAtZero(torch.nn.Module):  # loss sqrt(w) = 0 at w = 0, where its gradient is infinite
+        def __init__(self):
+            super().__init__()
+            self.w = torch.nn.Parameter(torch.zeros(1))
+
+        def forward(self, x):
+            return self.w.sqrt().expand(len(x)), torch.zeros(len(x))
+
+    model = SquareRootAtZero()
+    loss, grad_norm = train_module.training_step(model, torch.optim.Adam(model.parameters()), torch.zeros(2, 3, 4, 4),
+                                                 beta=1.0)
+    assert loss == 0.0 and not math.isfinite(grad_norm) and model.w.item() == 0.0
+
+
+def test_cosine_schedule_warms_up_then_decays_to_zero():
+    config = TrainConfig(lr=2e-3, lr_schedule="cosine", warmup_steps=4)
+    rates = [train_module.learning_rate(config, step, progress)
+             for step, progress in ((0, 0.0), (3, 0.0), (50, 0.5), (99, 1.0), (120, 1.2))]
+    assert rates == pytest.approx([5e-4, 2e-3, 1e-3, 0.0, 0.0], abs=1e-12)
+    assert train_module.learning_rate(TrainConfig(lr=2e-3), 500, 0.9) == 2e-3  # constant: the flag's value
+
+
+def test_cosine_schedule_reaches_zero_at_the_last_step_and_is_logged(fake_data_root, tmp_path):
+    out = tmp_path / "cosine"
+    assert main([*TINY, "--epochs", "2", "--lr-schedule", "cosine", "--data-root", str(fake_data_root),
+                 "--out", str(out)]) == 0
+    history = json.loads((out / "metrics.json").read_text())
+    # 96 images in batches of 16: 6 steps per epoch; the last step's progress is 11/12 of the run.
+    assert history[0]["lr"] == pytest.approx(1e-3 * 0.5 * (1 + math.cos(math.pi * 5 / 12)))
+    assert history[1]["lr"] == pytest.approx(1e-3 * 0.5 * (1 + math.cos(math.pi * 11 / 12)))
+
+
+def test_boolean_flags_parse_both_ways_and_round_trip_through_train_command(tmp_path):
+    parser = train_module.build_parser()
+    off, _ = train_module.config_from_args(parser.parse_args(["--no-channels-last", "--out", str(tmp_path / "a")]),
+                                           parser)
+    on, _ = train_module.config_from_args(parser.parse_args(["--out", str(tmp_path / "b")]), parser)
+    assert (off.channels_last, on.channels_last) == (False, True)
+    command = train_module.train_command(vars(off), "runs/x")
+    assert "--no-channels-last" in command
+    again, _ = train_module.config_from_args(parser.parse_args(command.split()[3:]), parser)
+    assert again == TrainConfig(**{**vars(off), "out": "runs/x"})
+
+
 def test_two_process_ddp_keeps_ranks_in_sync(fake_data_root, tmp_path):
     out = tmp_path / "ddp"
     env = {**os.environ, "VAE_DATA_ROOT": str(fake_data_root), "OMP_NUM_THREADS": "1"}
@@ -142,8 +188,8 @@ def test_two_process_ddp_keeps_ranks_in_sync(fake_data_root, tmp_path):
     assert history[-1]["step"] == 6
 
 
-def test_residual_vae_trains_through_the_cli(fake_data_root, tmp_path):
-    out = tmp_path / "resnet"
-    assert main([*RESNET, "--epochs", "1", "--data-root", str(fake_data_root), "--out", str(out)]) == 0
+def test_hierarchical_vae_trains_through_the_cli(fake_data_root, tmp_path):
+    out = tmp_path / "hvae"
+    assert main([*HVAE, "--epochs", "1", "--data-root", str(fake_data_root), "--out", str(out)]) == 0
     model, config, history = load_run(out)
-    assert config["model"] == "resnet" and history[0]["test_bpd"] < 16
+    assert config["model"] == "hvae" and history[0]["test_bpd"] < 16
