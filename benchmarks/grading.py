@@ -6,7 +6,9 @@ Submissions come from the autograder's corpus (tests/submissions, built with its
 assignment the reference submission and the `wrong` ones (one typical mistake each; the quick run takes an evenly
 spaced sample of them, the record run all). Each is graded by the CLI as an instructor runs it,
 `python -m autograder grade ASSIGNMENT FILE --json`, timed from process start to exit (interpreter, imports,
-sandboxed checks). Then the same files are graded by `grade-folder --jobs N` for submissions per minute.
+sandboxed checks). Then a folder of them (the record run: 100 per assignment, the chosen files repeated) is graded
+by `grade-folder --jobs N` for submissions per minute. Last, `nbgrader autograde` of one student's notebook (the
+instructor version, so every cell runs) is timed per assignment, in a temporary copy of the course.
 """
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ from benchmarks.common import REPO, RESULTS_DIR, BenchmarkSkipped, median, perce
 NAME = "grading"
 CORPUS = REPO / "tests" / "submissions" / "corpus.py"
 GOAL_MEDIAN_SECONDS = 10
+GOAL_NBGRADER_SECONDS = 30  # nbgrader autograde of one notebook
 
 
 @dataclass
@@ -34,10 +37,13 @@ class GradingConfig:
     assignments: tuple[str, ...] = tuple(POINTS)
     wrong_per_assignment: int | None = 2  # an evenly spaced sample of the wrong submissions; None: all of them
     jobs: int = 2  # grade-folder's parallel graders
+    folder_size: int | None = None  # submissions in the grade-folder run (the chosen ones repeated); None: just those
+    nbgrader: bool = True  # also time `nbgrader autograde` of one notebook per assignment
 
 
 QUICK = GradingConfig()
-RECORD = GradingConfig(wrong_per_assignment=None)
+RECORD = GradingConfig(wrong_per_assignment=None, folder_size=100)
+EXERCISES = REPO / "exercises"
 
 
 def cli(*args: str) -> tuple[float, dict]:
@@ -69,6 +75,26 @@ def build_corpus(out: Path) -> None:
         raise RuntimeError(f"building the corpus failed: {result.stderr.strip()[-500:]}")
 
 
+def time_nbgrader_autograde(names: tuple[str, ...], course: Path) -> dict[str, float]:
+    """Seconds of `nbgrader autograde ASSIGNMENT --student bench` per assignment, in a fresh copy of the course
+    with the assignments generated and the instructor notebook submitted."""
+    from autograder.instructor import nbgrader
+
+    course.mkdir()
+    shutil.copy(EXERCISES / "nbgrader_config.py", course)
+    shutil.copytree(EXERCISES / "source", course / "source")
+    nbgrader(course, "generate_assignment", "*", "--force")
+    seconds = {}
+    for assignment in names:
+        submitted = course / "submitted" / "bench" / assignment
+        submitted.mkdir(parents=True)
+        shutil.copy(course / "source" / assignment / f"{assignment}.ipynb", submitted)
+        started = time.perf_counter()
+        nbgrader(course, "autograde", assignment, "--student", "bench", "--force")
+        seconds[assignment] = time.perf_counter() - started
+    return seconds
+
+
 def run(config: GradingConfig = QUICK, record: bool = False, results_dir=None) -> dict:
     assignments = {}
     with tempfile.TemporaryDirectory(prefix="bench-grading-") as scratch:
@@ -82,10 +108,11 @@ def run(config: GradingConfig = QUICK, record: bool = False, results_dir=None) -
                 seconds, report = cli("grade", assignment, str(path))
                 graded.append({"file": path.name, "seconds": seconds, "score": report["score"],
                                "max_score": report["max_score"]})
-            # grade-folder grades every file of a folder: give it exactly the chosen ones.
+            # grade-folder grades every file of a folder: give it exactly the chosen ones, repeated to folder_size.
             (chosen_root / assignment).mkdir(parents=True)
-            for path in chosen:
-                shutil.copy(path, chosen_root / assignment / path.name)
+            folder = [chosen[i % len(chosen)] for i in range(config.folder_size or len(chosen))]
+            for index, path in enumerate(folder):
+                shutil.copy(path, chosen_root / assignment / f"{index:03d}-{path.name}")
             folder_seconds, folder_report = cli("grade-folder", assignment, str(chosen_root / assignment),
                                                 "--jobs", str(config.jobs))
             seconds = [g["seconds"] for g in graded]
@@ -94,19 +121,26 @@ def run(config: GradingConfig = QUICK, record: bool = False, results_dir=None) -
                 "submissions": graded, "median_seconds": median(seconds), "p95_seconds": percentile(seconds, 95),
                 "reference_full_marks": reference["score"] == reference["max_score"],
                 "wrong_below_full_marks": sum(g["score"] < g["max_score"] for g in wrong), "wrong_graded": len(wrong),
-                "folder_seconds": folder_seconds, "folder_submissions_per_minute": 60 * len(chosen) / folder_seconds,
+                "folder_size": len(folder), "folder_seconds": folder_seconds,
+                "folder_submissions_per_minute": 60 * len(folder) / folder_seconds,
                 "folder_submissions_per_minute_excluding_startup": folder_report["submissions_per_minute"],
             }
             a = assignments[assignment]
             print(f"{assignment}: {len(chosen)} submissions, median {a['median_seconds']:.1f} s, p95 "
                   f"{a['p95_seconds']:.1f} s per submission (reference {reference['score']:g}/"
                   f"{reference['max_score']:g}, {a['wrong_below_full_marks']}/{len(wrong)} wrong ones marked down); "
-                  f"grade-folder --jobs {config.jobs}: {a['folder_submissions_per_minute']:.1f} submissions/min",
-                  flush=True)
+                  f"grade-folder of {len(folder)} with --jobs {config.jobs}: "
+                  f"{a['folder_submissions_per_minute']:.1f} submissions/min", flush=True)
+        if config.nbgrader:
+            for assignment, seconds in time_nbgrader_autograde(config.assignments, Path(scratch) / "course").items():
+                assignments[assignment]["nbgrader_autograde_seconds"] = seconds
+                print(f"{assignment}: nbgrader autograde of one notebook {seconds:.1f} s", flush=True)
     summary = f"{NAME}: " + "; ".join(
         f"{assignment} median {a['median_seconds']:.1f} s, p95 {a['p95_seconds']:.1f} s, "
-        f"{a['folder_submissions_per_minute']:.1f}/min with {config.jobs} jobs" for assignment, a in assignments.items()
-    ) + f" (goal: median < {GOAL_MEDIAN_SECONDS} s)"
+        f"{a['folder_submissions_per_minute']:.1f}/min with {config.jobs} jobs"
+        + (f", nbgrader autograde {a['nbgrader_autograde_seconds']:.0f} s" if "nbgrader_autograde_seconds" in a else "")
+        for assignment, a in assignments.items()
+    ) + f" (goal: median < {GOAL_MEDIAN_SECONDS} s, nbgrader autograde < {GOAL_NBGRADER_SECONDS} s)"
     payload = write_result(NAME, record, dataclasses.asdict(config), {"assignments": assignments}, summary,
                            results_dir)
     print(summary, flush=True)
@@ -118,12 +152,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--record", action="store_true", help="every wrong submission; writes grading-record.json")
     parser.add_argument("--assignments", nargs="+", choices=list(POINTS), help="default: all")
     parser.add_argument("--jobs", type=int, default=QUICK.jobs, help="grade-folder's parallel graders")
+    parser.add_argument("--no-nbgrader", action="store_true", help="skip timing nbgrader autograde")
     parser.add_argument("--results", default=str(RESULTS_DIR), help="folder for the JSON result")
     args = parser.parse_args(argv)
     if args.jobs < 1:
         parser.error("--jobs must be at least 1")
     config = RECORD if args.record else QUICK
-    config = dataclasses.replace(config, assignments=tuple(args.assignments or config.assignments), jobs=args.jobs)
+    config = dataclasses.replace(config, assignments=tuple(args.assignments or config.assignments), jobs=args.jobs,
+                                 nbgrader=config.nbgrader and not args.no_nbgrader)
     try:
         run(config, args.record, args.results)
     except BenchmarkSkipped as skipped:

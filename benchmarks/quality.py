@@ -34,9 +34,12 @@ ANCHORS = (
 )
 MARKS = (0.5, 1, 2, 5, 10, 15, 20, 30, 60)  # minutes at which the table reads off the curve
 ENOUGH_EPOCHS = 10**6  # the budget, not the epoch count, ends every run
+
+
 @dataclass
 class QualityConfig:
-    budgets: dict[str, tuple[float, ...]] = field(default_factory=lambda: {"conv": (1.0,), "fc": (1.0,)})
+    budgets: dict[str, tuple[float, ...]] = field(  # model -> training budgets in minutes, one run each
+        default_factory=lambda: {"hvae": (1.0,), "conv": (1.0,), "fc": (1.0,)})
     batch_size: int = 128
     data_root: str | None = None  # None: $VAE_DATA_ROOT or ./data
     limit: int | None = None  # train on the first N images only (smoke tests)
@@ -132,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"the record budgets {RECORD.budgets}; writes quality-record.json")
     parser.add_argument("--models", nargs="+", choices=list(RECIPES), help="models to train (default: the mode's)")
     parser.add_argument("--minutes", type=float, nargs="+", help="training budgets in minutes for every model "
-                        "(default: 1 for conv and fc; the record's per-model budgets with --record)")
+                        "(default: 1 each; the record's per-model budgets with --record)")
     parser.add_argument("--data-root", help="default: $VAE_DATA_ROOT or ./data")
     parser.add_argument("--device", help="cpu | cuda; default: CUDA when present")
     parser.add_argument("--results", default=str(RESULTS_DIR), help="folder for the JSON result")

@@ -201,12 +201,14 @@ def cifar10_hvae_levels(ctx: Context) -> dict:
     x = images[picked(10, len(images))].to(ctx.device)
     with torch.no_grad():
         rows = [x, *(run.model.reconstruct(x, levels) for levels in (1, 2))]
+        measured = images[:ctx.count(2000, 100)].to(ctx.device)
+        kl = {f"kl_{level}": cost.mean().item() for level, cost in run.model.kl_per_level(measured).items()}
     labels = ["test image", "z₈ from x,\nz₁₆ its prior mean", "z₈ and z₁₆\nfrom x"]
     with book_style():
         ax = image_rows([row.cpu() for row in rows], labels, image_inches=0.65)
         ax.set_title(f"Hierarchical VAE ({bpd_title(run)}): what each level of latents keeps of a test image")
         save_figure(ax.figure, ctx.out / "cifar10_hvae_levels.png")
-    return {}
+    return {"cifar10_hvae_levels": {**kl, "images": len(measured)}}
 
 
 def cifar10_hvae_samples(ctx: Context) -> dict:

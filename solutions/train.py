@@ -44,8 +44,8 @@ TEST_SPLIT = "test"
 class TrainConfig:
     dataset: str = field(default="cifar10", metadata={"help": "cifar10 | celeba", "choices": ["cifar10", "celeba"]})
     model: str = field(default="conv", metadata={
-        "help": "conv: the assignment's ConvVAE | fc: fully connected | hvae: hierarchical VAE with latents at "
-                "8x8, 16x16 and 32x32 and a per-pixel colour-coupled likelihood (solutions/hvae.py)",
+        "help": "conv: the assignment's ConvVAE | fc: fully connected | hvae: hierarchical VAE, latents on 8x8 and "
+                "16x16 grids and a per-pixel colour-coupled likelihood (solutions/hvae.py)",
         "choices": sorted(MODELS)})
     likelihood: str = field(default="logistic", metadata={
         "help": "logistic: discretized logistic, reports bits/dim | bernoulli: the assignment's BCE",
@@ -177,6 +177,7 @@ def train_command(config: dict, out: str | os.PathLike) -> str:
     defaults = dataclasses.asdict(TrainConfig(dataset=config["dataset"]))
     always = ("dataset", "model", "epochs")
     skip = {"out", "device", "data_root"}
+
     def flag(key):
         name = key.replace("_", "-")
         if isinstance(config[key], bool):
@@ -401,6 +402,10 @@ def main(argv: list[str] | None = None) -> int:
     config, resume = config_from_args(args, parser)
     if config.dataset == "cifar10" and config.image_size != 32:
         parser.error("CIFAR-10 images are 32x32: drop --image-size or use --image-size 32")
+    if config.grad_clip is not None and config.grad_clip <= 0:
+        parser.error(f"--grad-clip {config.grad_clip}: a gradient norm limit must be positive (or leave it out)")
+    if config.warmup_steps < 0:
+        parser.error(f"--warmup-steps {config.warmup_steps}: give a number of steps, 0 or more")
     if config.widths and config.model == "fc":
         parser.error("--widths sets convolutional channels: drop it for --model fc")
     if config.model == "hvae" and config.likelihood != "logistic":

@@ -34,7 +34,8 @@ def tiny(tmp_path_factory, fake_data_root):
                               step_repeats=1, data_root=str(fake_data_root), device="cpu"),
         quality: quality.QualityConfig(budgets={"conv": (0.001, 0.002)}, batch_size=16,
                                        data_root=str(fake_data_root), limit=32, eval_limit=20, device="cpu"),
-        grading: grading.GradingConfig(assignments=("interpolation",), wrong_per_assignment=0, jobs=1),
+        grading: grading.GradingConfig(assignments=("interpolation",), wrong_per_assignment=0, jobs=1, folder_size=3,
+                                       nbgrader=False),
     }
     return {module.NAME: run_capturing(module, config, results_dir) for module, config in configs.items()}, results_dir
 
@@ -142,6 +143,7 @@ def test_grading_grades_the_reference_with_full_marks(tiny):
     interpolation = tiny[0]["grading"][0]["results"]["assignments"]["interpolation"]
     assert interpolation["reference_full_marks"] and interpolation["wrong_graded"] == 0
     assert interpolation["median_seconds"] > 0 and interpolation["folder_submissions_per_minute"] > 0
+    assert interpolation["folder_size"] == 3, "the one chosen submission, repeated to fill the folder"
 
 
 def test_sample_spreads_evenly():

@@ -62,6 +62,7 @@ def test_every_figure_is_drawn(tiny_setup, tmp_path, capsys):
                 "q4_interp_smoothness", "cifar10_latent_pca", "celeba_traversals"):
         assert key in metrics, f"metrics.json lacks {key}"
     assert set(metrics["quality_record"]["hvae"]) == {"bpd_0.001min", "bpd_0.002min", "command"}
+    assert {"kl_z8", "kl_z16", "kl_z16_standard_prior"} <= set(metrics["cifar10_hvae_levels"])
 
 
 def test_train_command_reproduces_the_run_flags():

@@ -109,6 +109,16 @@ def test_hierarchical_elbo_is_the_sum_of_the_reconstruction_and_every_level_kl()
     torch.testing.assert_close(recon, expected_recon, atol=1e-6, rtol=0)
     torch.testing.assert_close(kl, expected_kl, atol=1e-6, rtol=0)
     assert (kl > 0).all()
+    at_means = model.kl_per_level(x)  # the same terms with z_8 at its posterior mean instead of a sample
+    d = model.top(mu)
+    mu_p, logvar_p = gaussian_parameters(model.level16.prior(d))
+    mu_q, logvar_q = gaussian_parameters(model.level16.posterior(torch.cat([d, h16], dim=1)))
+    torch.testing.assert_close(at_means["z8"], kl_divergence(mu.flatten(1), logvar.flatten(1)), atol=1e-6, rtol=0)
+    torch.testing.assert_close(at_means["z16"], gaussian_kl(mu_q, logvar_q, mu_p, logvar_p).flatten(1).sum(1),
+                               atol=1e-6, rtol=0)
+    torch.testing.assert_close(at_means["z16_standard_prior"],
+                               gaussian_kl(mu_q, logvar_q, 0 * mu_q, 0 * logvar_q).flatten(1).sum(1),
+                               atol=1e-6, rtol=0)
 
 
 def test_hierarchical_vae_decodes_deterministically_at_temperature_zero():

@@ -109,13 +109,17 @@ def test_existing_run_and_conflicting_resume_flags_are_refused(fake_data_root, t
     assert "--lr 0.1 (saved: 0.001)" in capsys.readouterr().err
 
 
-def test_missing_data_and_bad_flags_give_one_line_errors(tmp_path):
+def test_missing_data_and_bad_flags_give_one_line_errors(tmp_path, capsys):
     result = run_cli(*TINY, "--epochs", "1", "--out", str(tmp_path / "run"), data_root=tmp_path / "empty")
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and "make data" in lines[0]
     result = run_cli("--model", "transformer", data_root=tmp_path)
     assert result.returncode == 2 and "invalid choice: 'transformer'" in result.stderr
+    for flag, value, message in (("--grad-clip", "0", "must be positive"), ("--warmup-steps", "-5", "0 or more")):
+        with pytest.raises(SystemExit) as exit_info:
+            main([flag, value, "--out", str(tmp_path / "bad")])
+        assert exit_info.value.code == 2 and message in capsys.readouterr().err
 
 
 def test_kl_warmup_ramps_beta_linearly():
