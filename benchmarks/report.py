@@ -21,6 +21,8 @@ from benchmarks.quality import NAME as QUALITY
 from benchmarks.throughput import GOAL_FRACTION_OF_MATMUL
 from benchmarks.throughput import NAME as THROUGHPUT
 
+NOISE_LOAD = 0.5  # cores' worth of load from other processes that makes a CPU timing noisy
+
 INTRODUCTION = """\
 # Benchmarks
 
@@ -31,8 +33,8 @@ conv and FC VAEs for 10: about an hour); a section shows the record result when 
 `python -m benchmarks.NAME --help` lists each benchmark's options.
 
 Timings depend on everything else the machine is doing. Each section gives the load average (1, 5, 15 minutes)
-when its run ended: a load above the number of cores means other processes shared the CPU, and the timings are
-then pessimistic and noisy.
+when its run ended: a run's own torch threads account for that much of it, and more than half a core beyond them
+means other processes shared the CPU, so the timings are pessimistic and noisy (the section says so).
 """
 
 
@@ -59,10 +61,13 @@ def conditions(payload: dict) -> str:
     text = (f"*{payload['mode']} run, {machine['date']}, commit {machine['git_commit']}; {machine['cpu']}, "
             f"{machine['cores']} cores ({machine['torch_threads']} torch threads), device "
             f"{machine.get('device', 'cpu')}; torch {machine['torch']}; load average {load}.*")
-    # The 1-minute average covers a quick run itself; longer averages still remember whatever ran before it.
-    if machine.get("device", "cpu") == "cpu" and machine["load_average"][0] > machine["cores"]:
-        text += ("\n\n**Noisy:** the load average exceeded the number of cores, so other processes shared the CPU "
-                 "during this run; its timings understate this code's speed. Rerun on a quiet machine before quoting.")
+    # The 1-minute average covers the end of the run itself, whose own torch threads count in it; longer averages
+    # still remember whatever ran before. More than half a core of load beyond the run's own threads is noise.
+    others = machine["load_average"][0] - machine["torch_threads"]
+    if machine.get("device", "cpu") == "cpu" and others > NOISE_LOAD:
+        text += (f"\n\n**Noisy:** other processes kept about {others:.1f} cores busy beside this run's "
+                 f"{machine['torch_threads']} threads, so they shared the CPU; its timings understate this code's "
+                 "speed. Rerun on a quiet machine before quoting.")
     return text
 
 

@@ -166,3 +166,13 @@ def test_report_renders_every_section_from_the_json(tiny):
         assert payload["summary"] in text
     conv = runs["throughput"][0]["results"]["models"]["conv"]
     assert f"{conv['flops_per_step'] / 1e9:.1f}" in text and "VDVAE (Child, 2021)" in text
+
+
+def test_a_run_is_noisy_only_when_other_processes_loaded_the_cpu():
+    def payload(load):
+        return {"mode": "record", "machine": {"date": "2026-11-25", "git_commit": "abc", "cpu": "AMD EPYC", "cores": 2,
+                                             "torch_threads": 2, "device": "cpu", "torch": "2.14.1",
+                                             "load_average": [load, load, load]}}
+
+    assert "Noisy" not in report.conditions(payload(2.04)), "a 2-thread run on 2 cores loads them by itself"
+    assert "Noisy" in report.conditions(payload(8.6))
