@@ -91,21 +91,29 @@ class LatentLevel(nn.Module):
         self.inject = nn.Conv2d(z_channels, width, 3, padding=1)
         self.block = ResidualBlock(width)
 
+    def prior_parameters(self, d: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """mu and logvar of p(z | above), (B, zc, S, S) each."""
+        return gaussian_parameters(self.prior(d))
+
+    def posterior_parameters(self, d: torch.Tensor, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """mu and logvar of q(z | x, above), (B, zc, S, S) each."""
+        return gaussian_parameters(self.posterior(torch.cat([d, h], dim=1)))
+
     def forward(self, d: torch.Tensor, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        mu_p, logvar_p = gaussian_parameters(self.prior(d))  # (B, zc, S, S) each
-        mu_q, logvar_q = gaussian_parameters(self.posterior(torch.cat([d, h], dim=1)))
+        mu_p, logvar_p = self.prior_parameters(d)
+        mu_q, logvar_q = self.posterior_parameters(d, h)
         z = reparameterize(mu_q, logvar_q)
         kl = gaussian_kl(mu_q, logvar_q, mu_p, logvar_p).flatten(1).sum(1)  # (B,)
         return self.block(d + self.inject(z)), kl
 
     def with_posterior_mean(self, d: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
         """Decoder features with z at its posterior mean: what the model keeps of x at this level."""
-        mu_q, _ = gaussian_parameters(self.posterior(torch.cat([d, h], dim=1)))
+        mu_q, _ = self.posterior_parameters(d, h)
         return self.block(d + self.inject(mu_q))
 
     def generate(self, d: torch.Tensor, temperature: float = 0.0) -> torch.Tensor:
         """Decoder features with z from the prior: its mean at temperature 0, a sample at 1 (std scaled by it)."""
-        mu_p, logvar_p = gaussian_parameters(self.prior(d))
+        mu_p, logvar_p = self.prior_parameters(d)
         z = mu_p + temperature * torch.exp(0.5 * logvar_p) * torch.randn_like(mu_p)
         return self.block(d + self.inject(z))
 
@@ -140,14 +148,15 @@ class HierarchicalVAE(nn.Module):
         self.up32 = nn.Sequential(nn.ConvTranspose2d(w16, w32, 4, stride=2, padding=1), ResidualBlock(w32))  # 32x32
         self.head = nn.Sequential(nn.SiLU(), nn.Conv2d(w32, 9, 3, padding=1))  # means, log-scales, coupling coeffs
 
-    def _bottom_up(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Encoder features at the latents' resolutions: h16 (B, w16, 16, 16), h8 (B, w8, 8, 8)."""
+    def _bottom_up(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """The encoder: features h16 (B, w16, 16, 16) for the second level, and mu, logvar of q(z_8 | x),
+        (B, zc, 8, 8) each."""
         h16 = self.down16(self.stem(x - 0.5))  # centred input
-        return h16, self.down8(h16)
+        return h16, *gaussian_parameters(self.top_posterior(self.down8(h16)))
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """q(z_8 | x): mu and logvar, (B, latent_dim) each."""
-        mu, logvar = gaussian_parameters(self.top_posterior(self._bottom_up(x)[1]))  # (B, zc, 8, 8) each
+        _, mu, logvar = self._bottom_up(x)
         return mu.flatten(1), logvar.flatten(1)
 
     def _top_features(self, z: torch.Tensor) -> torch.Tensor:
@@ -169,8 +178,7 @@ class HierarchicalVAE(nn.Module):
 
     def elbo_terms(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """One-sample -ELBO terms per image, in nats: recon = -log p(x|z) (B,), kl = the sum of both levels' KL (B,)."""
-        h16, h8 = self._bottom_up(x)
-        mu, logvar = gaussian_parameters(self.top_posterior(h8))
+        h16, mu, logvar = self._bottom_up(x)
         z8 = reparameterize(mu, logvar)
         d16, kl16 = self.level16(self.top(z8), h16)
         means, log_scales, coefficients = self._pixel_parameters(self.up32(d16))
@@ -195,8 +203,7 @@ class HierarchicalVAE(nn.Module):
         mean; 2: both): what the model keeps of x down to that level, (B, 3, 32, 32)."""
         if levels not in (1, 2):
             raise ValueError(f"levels counts latent levels from the top, 1 or 2; got {levels}")
-        h16, h8 = self._bottom_up(x)
-        mu, _ = gaussian_parameters(self.top_posterior(h8))
+        h16, mu, _ = self._bottom_up(x)
         d16 = self.top(mu)
         d16 = self.level16.with_posterior_mean(d16, h16) if levels == 2 else self.level16.generate(d16)
         return self._most_likely_image(self.up32(d16))
@@ -204,11 +211,10 @@ class HierarchicalVAE(nn.Module):
     def kl_per_level(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         """Nats per image (B,) that each level costs, with z_8 at its posterior mean: "z8" against N(0, I), "z16"
         against its learned prior, and "z16_standard_prior" against N(0, I), what z_16 would cost without it."""
-        h16, h8 = self._bottom_up(x)
-        mu, logvar = gaussian_parameters(self.top_posterior(h8))
+        h16, mu, logvar = self._bottom_up(x)
         d16 = self.top(mu)
-        mu_p, logvar_p = gaussian_parameters(self.level16.prior(d16))
-        mu_q, logvar_q = gaussian_parameters(self.level16.posterior(torch.cat([d16, h16], dim=1)))
+        mu_p, logvar_p = self.level16.prior_parameters(d16)
+        mu_q, logvar_q = self.level16.posterior_parameters(d16, h16)
         return {"z8": kl_divergence(mu.flatten(1), logvar.flatten(1)),
                 "z16": gaussian_kl(mu_q, logvar_q, mu_p, logvar_p).flatten(1).sum(1),
                 "z16_standard_prior": kl_divergence(mu_q.flatten(1), logvar_q.flatten(1))}
