@@ -1,9 +1,11 @@
 """Command line: grade one submission, or a folder of them in parallel.
 
-    python -m autograder grade ASSIGNMENT SUBMISSION [--json] [--timeout S]
+    python -m autograder grade ASSIGNMENT SUBMISSION [--json] [--timeout S] [--require-isolation LEVEL]
     python -m autograder grade-folder ASSIGNMENT DIR [--jobs N] [--json] [--csv PATH] [--timeout S]
+                                                     [--require-isolation LEVEL]
 
-Exit status 0 whenever grading worked (whatever the scores), 2 for bad usage (one line on stderr).
+Exit status 0 whenever grading worked (whatever the scores), 2 for bad usage, 3 when this machine cannot grade
+(a broken installation, or isolation below --require-isolation); one line on stderr says why.
 """
 from __future__ import annotations
 
@@ -18,8 +20,9 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
+from autograder import sandbox
 from autograder.registry import POINTS, GradingError, check_names, max_points
-from autograder.sandbox import DEFAULT_TIMEOUT, use_prepared_sandbox
+from autograder.sandbox import DEFAULT_TIMEOUT, LEVELS, SandboxError
 
 SUBMISSION_SUFFIXES = (".ipynb", ".py")
 
@@ -31,6 +34,7 @@ def _table(report) -> str:
         lines.append(f"{check.name:<{width}}  {check.points:>2g}/{check.max_points:<3g}  {check.message}")
     lines.append(f"{'score':<{width}}  {report.score:>2g}/{report.max_score:<3g}")
     lines += [f"note: {note}" for note in report.notes]
+    lines.append(f"isolation: {sandbox.isolation()}")
     return "\n".join(lines)
 
 
@@ -57,10 +61,17 @@ def _crashed(assignment: str):
                                for name in check_names(assignment)], [message])
 
 
+def _start_pool_process(workspace: str) -> None:
+    """A pool process starts its jail at once (it imports torch while the pool fills), with its scratch folders
+    (process-level isolation only) in grade_folder's workspace."""
+    sandbox.use_scratch_root(workspace)
+    sandbox.jail()
+
+
 def _pool_round(assignment: str, paths: list[Path], jobs: int, timeout: float, workspace: str):
     """Grade paths with a process pool: ({path: report}, [paths lost because a pool process died])."""
     reports, lost = {}, []
-    with ProcessPoolExecutor(max_workers=min(jobs, len(paths)), initializer=use_prepared_sandbox,
+    with ProcessPoolExecutor(max_workers=min(jobs, len(paths)), initializer=_start_pool_process,
                              initargs=(workspace,)) as pool:
         futures = {pool.submit(_grade_one, assignment, str(path), timeout, workspace): path for path in paths}
         for future in as_completed(futures):
@@ -74,7 +85,8 @@ def _pool_round(assignment: str, paths: list[Path], jobs: int, timeout: float, w
 def grade_folder(assignment: str, folder: Path, jobs: int, timeout: float) -> dict[Path, object]:
     """Grade every .ipynb/.py file of the folder with a process pool.
 
-    A submission whose code kills its pool process breaks the pool, and every unfinished submission with it.
+    At the process isolation level, a submission whose code kills its pool process breaks the pool, and every
+    unfinished submission with it.
     Those that had not started are graded again in a new pool; those that were running are regraded alone, and
     one that breaks even its own pool scores zero."""
     paths = sorted(p for p in folder.iterdir() if p.suffix in SUBMISSION_SUFFIXES and p.is_file())
@@ -120,6 +132,8 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
         command.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
                              help=f"seconds each check may run (default {DEFAULT_TIMEOUT:g})")
+        command.add_argument("--require-isolation", choices=LEVELS, default=LEVELS[0],
+                             help="refuse to grade below this isolation level (see autograder/README.md)")
     return parser
 
 
@@ -129,6 +143,9 @@ def main(argv: list[str] | None = None) -> int:
         check_names(args.assignment)
         if args.timeout <= 0:
             raise GradingError(f"--timeout must be positive, got {args.timeout:g}")
+        isolation = sandbox.require(args.require_isolation)
+        if isolation.level != LEVELS[-1]:
+            print(f"warning: isolation level {isolation}", file=sys.stderr)
         if args.command == "grade":
             if not args.submission.is_file():
                 raise GradingError(f"no such submission file: {args.submission}")
@@ -148,8 +165,12 @@ def main(argv: list[str] | None = None) -> int:
     except GradingError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except SandboxError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 3
     if args.json:
         print(json.dumps({"assignment": args.assignment, "seconds": elapsed, "submissions_per_minute": per_minute,
+                          "isolation": isolation.level,
                           "submissions": [{"file": path.name, "seconds": report.seconds, **report.as_dict()}
                                           for path, report in reports.items()]}))
     else:
@@ -158,4 +179,5 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{path.name:<{width}}  {report.score:>4g}/{report.max_score:<4g}  {report.seconds:5.1f} s")
         print(f"{len(reports)} submissions in {elapsed:.1f} s: {per_minute:.1f} submissions/minute "
               f"with {args.jobs} jobs")
+        print(f"isolation: {isolation}")
     return 0

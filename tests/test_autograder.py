@@ -1,24 +1,36 @@
 """The autograder on the submission corpus (tests/submissions): the reference and every differently written
 correct submission get full marks, every typical mistake loses exactly its check's points with the teaching
-message, and hostile code neither hangs nor crashes the batch nor forges a score.
+message, and hostile code neither hangs nor crashes the batch nor forges a score, nor changes anything outside
+its jail: no file of the grader or of another submission, not the output, no process left behind, no network.
 
-Each assignment's corpus is graded once, in parallel, through the CLI's grade-folder; the tests read its JSON."""
+Each assignment's corpus is graded once, in parallel, through the CLI's grade-folder; the tests read its JSON.
+Hostile submissions are graded only where the jail has its full isolation (namespaces): at the weaker process
+level a fork bomb would be a real one."""
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
+from autograder import sandbox
 from submissions import corpus
 
 pytestmark = pytest.mark.xdist_group("autograder")  # one worker grades the corpus once for all these tests
 TIMEOUT = 5  # seconds per check: hostile endless loops cost this much, correct checks need far less
-SPAWNED_MARKER = "86.4231"  # the sleep duration of new_dataset/hostile/spawn_processes.py
+# The sleep durations of new_dataset/hostile/spawn_processes.py and conv_vae/hostile/leave_a_rewriter_behind.py.
+LEFT_BEHIND_MARKERS = ("86.4231", "86.4233")
+LISTENER_PORT = 47613  # interpolation/hostile/open_sockets.py tries it
+REPO = corpus.REPO
+ISOLATED = sandbox.isolation().level == "namespaces"
+KINDS = corpus.KINDS if ISOLATED else tuple(kind for kind in corpus.KINDS if kind != "hostile")
 
 
 def _grade_folder(assignment: str, folder: Path, csv: Path) -> dict:
@@ -29,25 +41,70 @@ def _grade_folder(assignment: str, folder: Path, csv: Path) -> dict:
     return json.loads(done.stdout)
 
 
+def _fingerprints(*folders: Path) -> dict[str, str]:
+    return {str(path): hashlib.sha256(path.read_bytes()).hexdigest() for folder in folders
+            for path in sorted(folder.rglob("*")) if path.is_file() and "__pycache__" not in path.parts}
+
+
+class _Listener:
+    """A TCP server on the grading machine's loopback that counts the connections it gets."""
+
+    def __init__(self, port: int):
+        self.connections = 0
+        self.server = socket.create_server(("127.0.0.1", port))
+        self.server.settimeout(0.2)
+        self.running = True
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        while self.running:
+            try:
+                self.server.accept()[0].close()
+                self.connections += 1
+            except OSError:
+                pass
+
+    def close(self):
+        self.running = False
+        self.thread.join()
+        self.server.close()
+
+
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory) -> dict[str, dict]:
-    """{assignment: {"reports": {graded file name: (kind, corpus file, report)}, "json": ..., "csv": path}}."""
+    """{assignment: {"reports": {graded file name: (kind, corpus file, report)}, "json": ..., "csv": path,
+    "changed": [files of the grader or the corpus changed by grading]}, "connections": count}."""
     results = {}
-    for assignment in corpus.ASSIGNMENTS:
-        folder = tmp_path_factory.mktemp(assignment)
-        built = corpus.build(folder, assignment)
-        csv = folder.parent / f"{assignment}.csv"
-        data = _grade_folder(assignment, folder, csv)
-        reports = {}
-        for report in data["submissions"]:
-            kind, source = built[folder / report["file"]]
-            reports[report["file"]] = (kind, source, report)
-        results[assignment] = {"reports": reports, "json": data, "csv": csv}
+    try:
+        listener = _Listener(LISTENER_PORT)
+    except OSError:  # the port is taken on this machine: nothing to count on it
+        listener = None
+    try:
+        for assignment in corpus.ASSIGNMENTS:
+            folder = tmp_path_factory.mktemp(assignment)
+            built = corpus.build(folder, assignment, KINDS)
+            csv = folder.parent / f"{assignment}.csv"
+            before = _fingerprints(folder, REPO / "autograder", REPO / "solutions", REPO / "course_utils")
+            data = _grade_folder(assignment, folder, csv)
+            after = _fingerprints(folder, REPO / "autograder", REPO / "solutions", REPO / "course_utils")
+            reports = {}
+            for report in data["submissions"]:
+                kind, source = built[folder / report["file"]]
+                reports[report["file"]] = (kind, source, report)
+            changed = sorted(path for path in before.keys() | after.keys() if before.get(path) != after.get(path))
+            results[assignment] = {"reports": reports, "json": data, "csv": csv, "changed": changed,
+                                   "csv_text": csv.read_text()}
+    finally:
+        if listener:
+            listener.close()
+    results["connections"] = listener.connections if listener else None
     return results
 
 
 def _cases(kind: str):
-    return [pytest.param(assignment, path, id=f"{assignment}/{path.stem}")
+    marks = [] if kind in KINDS else [pytest.mark.skip(reason=f"this machine's isolation: {sandbox.isolation()}")]
+    return [pytest.param(assignment, path, id=f"{assignment}/{path.stem}", marks=marks)
             for assignment in corpus.ASSIGNMENTS for path in corpus.sources(assignment, kind)]
 
 
@@ -105,8 +162,13 @@ def test_hostile_submission_is_graded_in_bounded_time_without_forged_points(grad
     assert report["seconds"] < 4 * TIMEOUT + 60
 
 
-def test_processes_started_by_a_submission_die_with_its_sandbox(graded):
-    assert "hostile-spawn_processes.py" in graded["new_dataset"]["reports"]
+needs_isolation = pytest.mark.skipif(not ISOLATED, reason=f"this machine's isolation: {sandbox.isolation()}")
+
+
+@needs_isolation
+def test_processes_started_by_a_submission_die_with_its_jail(graded):
+    assert {"hostile-spawn_processes.py", "hostile-fork_bomb.py", "hostile-leave_a_rewriter_behind.py"} <= {
+        name for assignment in corpus.ASSIGNMENTS for name in graded[assignment]["reports"]}
     time.sleep(1)  # SIGKILL is delivered asynchronously
     commands = []
     for pid in filter(str.isdigit, os.listdir("/proc")):
@@ -114,7 +176,38 @@ def test_processes_started_by_a_submission_die_with_its_sandbox(graded):
             commands.append(Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace"))
         except OSError:
             continue
-    assert not [c for c in commands if SPAWNED_MARKER in c]
+    assert not [c for c in commands if any(marker in c for marker in LEFT_BEHIND_MARKERS)]
+
+
+@needs_isolation
+def test_no_file_of_the_grader_or_of_another_submission_changes_and_the_output_stands(graded):
+    time.sleep(2)  # what a process left behind would have done by now (none survives: see the test above)
+    for assignment in corpus.ASSIGNMENTS:
+        assert graded[assignment]["changed"] == []
+        assert graded[assignment]["csv"].read_text() == graded[assignment]["csv_text"]
+        rows = graded[assignment]["csv_text"].splitlines()[1:]
+        scores = {row.split(",")[0]: float(row.split(",")[1]) for row in rows}
+        assert scores == {report["file"]: report["score"] for report in graded[assignment]["json"]["submissions"]}
+
+
+@needs_isolation
+def test_no_submission_reaches_the_network(graded):
+    assert "hostile-open_sockets.py" in graded["interpolation"]["reports"]  # its report: "connected to nothing"
+    if graded["connections"] is None:
+        pytest.skip(f"port {LISTENER_PORT} is taken on this machine")
+    assert graded["connections"] == 0
+
+
+@needs_isolation
+def test_the_rest_of_the_batch_is_graded_as_if_the_hostile_submissions_were_not_there(graded, tmp_path):
+    """The reference and the correct submissions, graded again without any hostile neighbour: same reports."""
+    for assignment in corpus.ASSIGNMENTS:
+        folder = tmp_path / assignment
+        corpus.build(folder, assignment, ("correct",))
+        alone = _grade_folder(assignment, folder, tmp_path / f"{assignment}.csv")
+        for report in alone["submissions"]:
+            among_hostile = graded[assignment]["reports"][report["file"]][2]
+            assert among_hostile["checks"] == report["checks"], report["file"]
 
 
 def test_grade_folder_reports_throughput_and_writes_csv(graded):

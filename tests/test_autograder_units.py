@@ -1,5 +1,5 @@
 """The autograder's parts: definitions-only extraction, the registry, the CLI's contract, the nbgrader entry
-point `autograder.check`, determinism, and the sandbox's isolation from the reference solutions."""
+point `autograder.check`, determinism, the strict wire format, and the isolation levels."""
 from __future__ import annotations
 
 import importlib.util
@@ -12,8 +12,9 @@ import nbformat
 import pytest
 
 import autograder
-from autograder import cli, extract, registry
+from autograder import cli, notebook, registry, sandbox
 from autograder.grade import grade_file
+from autograder.jail import extract
 from submissions import corpus
 
 
@@ -81,7 +82,7 @@ def test_notebook_extraction_translates_magics_skips_broken_and_test_cells(tmp_p
         "def lerp(z1, z2, steps):\n    return z1",
         'import autograder\nautograder.check("interpolation", "lerp", globals(), points=3)',
     ])
-    code = extract.from_file(path)
+    code = extract.from_bytes(path.name, path.read_bytes())
     assert [cell.label for cell in code.cells] == ["cell 2", "cell 4"]
     assert _kept_source(code) == ["import math", "def lerp(z1, z2, steps):\n    return z1"]
     assert len(code.notes) == 1 and code.notes[0].startswith("cell 3 does not parse (line 1")
@@ -89,7 +90,7 @@ def test_notebook_extraction_translates_magics_skips_broken_and_test_cells(tmp_p
 
 def test_input_history_extraction_leaves_out_the_calling_cell():
     history = ["", "import torch", "def f():\n    return 1", 'autograder.check("conv_vae", "kl_divergence", globals())']
-    code = extract.from_namespace({"In": history})
+    code = extract.definitions(notebook.namespace_sources({"In": history})["sources"])
     assert [cell.label for cell in code.cells] == ["In[1]", "In[2]"]
 
 
@@ -103,9 +104,11 @@ def test_registry_totals_and_max_points():
 
 def test_every_registered_check_has_inputs_probe_and_judge():
     from autograder import checks
+    from autograder.jail import probes
 
     for assignment in registry.POINTS:
         assert list(checks.load(assignment)) == registry.check_names(assignment)
+        assert sorted(probes.load(assignment)) == sorted(registry.check_names(assignment))
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
@@ -132,7 +135,8 @@ def test_cli_json_and_table_for_a_notebook(tmp_path, capsys):
     done = _cli("grade", "interpolation", str(path), "--json")
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
-    assert set(report) == {"assignment", "score", "max_score", "checks"}
+    assert set(report) == {"assignment", "score", "max_score", "isolation", "checks"}
+    assert report["isolation"] == sandbox.isolation().level
     assert (report["assignment"], report["score"], report["max_score"]) == ("interpolation", 7.0, 10.0)
     assert [set(c) for c in report["checks"]] == [{"name", "points", "max_points", "passed", "message"}] * 3
     lerp = report["checks"][0]
@@ -141,7 +145,7 @@ def test_cli_json_and_table_for_a_notebook(tmp_path, capsys):
     assert cli.main(["grade", "interpolation", str(path)]) == 0
     table = capsys.readouterr().out.splitlines()
     assert table[0] == "student.ipynb" and table[2].startswith("lerp") and " 0/3 " in table[2]
-    assert table[-1].split() == ["score", "7/10"]
+    assert table[-2].split() == ["score", "7/10"] and table[-1].startswith("isolation: ")
 
 
 def test_same_submission_same_report(tmp_path):

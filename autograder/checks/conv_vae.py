@@ -8,17 +8,9 @@ import math
 
 import torch
 import torch.nn.functional as F
-from torch import nn
 
 from autograder.judging import close, describe, diagnose, finite, items, near, number, show, tensor
-from autograder.known_models import ProbeVAE
-from autograder.probing import call
-
-
-def warm_up():
-    """Build an Adam optimizer once: the first one imports torch._dynamo (1-2 s), which must not count against
-    train_vae's time limit."""
-    torch.optim.Adam([nn.Parameter(torch.zeros(1))])
+from autograder.jail.probes.conv_vae import TRAIN_BATCH, TRAIN_SAMPLES, constructor_label, train_call_label
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -29,16 +21,6 @@ def inputs_reparameterize(generator):
     rows, dims = 1000, 100  # 100k draws pin the noise's mean and std down to ~0.3%
     return {"mu": 2 * torch.randn(rows, dims, generator=generator),
             "logvar": torch.linspace(-3.0, 2.0, dims).repeat(rows, 1)}  # every column its own std
-
-
-def probe_reparameterize(student, inputs):
-    mu = inputs["mu"].clone().requires_grad_(True)
-    logvar = inputs["logvar"].clone().requires_grad_(True)
-    z = call("reparameterize(mu, logvar)", student.reparameterize, mu, logvar)
-    if isinstance(z, torch.Tensor) and z.requires_grad:
-        call("backpropagating through reparameterize", lambda: z.sum().backward())
-    z_again = call("reparameterize(mu, logvar)", student.reparameterize, inputs["mu"], inputs["logvar"])
-    return {"z": z, "z_again": z_again, "mu_grad": mu.grad, "logvar_grad": logvar.grad}
 
 
 def judge_reparameterize(inputs, out):
@@ -89,12 +71,6 @@ def inputs_kl_divergence(generator):
     return {"mu": torch.randn(6, 5, generator=generator), "logvar": 0.8 * torch.randn(6, 5, generator=generator)}
 
 
-def probe_kl_divergence(student, inputs):
-    zeros = torch.zeros(3, 4)
-    return {"kl": call("kl_divergence(mu, logvar)", student.kl_divergence, inputs["mu"], inputs["logvar"]),
-            "kl_prior": call("kl_divergence(zeros, zeros)", student.kl_divergence, zeros, zeros.clone())}
-
-
 def judge_kl_divergence(inputs, out):
     from solutions.vae import kl_divergence
 
@@ -138,24 +114,6 @@ def inputs_vae_loss(generator):
     x[where < 0.1], x[where > 0.9] = 0.0, 1.0  # exact 0s and 1s, as in real images
     return {"x_hat": torch.sigmoid(torch.randn(shape, generator=generator)), "x": x,
             "mu": torch.randn(4, 6, generator=generator), "logvar": 0.5 * torch.randn(4, 6, generator=generator)}
-
-
-def probe_vae_loss(student, inputs):
-    x_hat = inputs["x_hat"].clone().requires_grad_(True)
-    args = (inputs["x"], inputs["mu"], inputs["logvar"])
-    default = call("vae_loss(x_hat, x, mu, logvar)", student.vae_loss, x_hat, *args)
-    loss = default[0] if isinstance(default, (tuple, list)) and default else None
-    if isinstance(loss, torch.Tensor) and loss.requires_grad:
-        call("backpropagating through vae_loss", loss.backward)
-    outputs = {"default": default, "x_hat_grad": x_hat.grad}
-    for key, beta in (("half", 0.5), ("four", 4.0)):
-        outputs[key] = call(f"vae_loss(x_hat, x, mu, logvar, beta={beta})", student.vae_loss,
-                            inputs["x_hat"], *args, beta=beta)
-    try:  # the student's own KL: vae_loss may reuse it, right or wrong (its mistakes cost points in its own check)
-        outputs["own_kl"] = student.kl_divergence(inputs["mu"], inputs["logvar"])
-    except Exception:
-        outputs["own_kl"] = None
-    return outputs
 
 
 def _loss_terms(value, what):
@@ -221,33 +179,10 @@ def judge_vae_loss(inputs, out):
 SHAPE_CONFIGS = ((16, 3, 32), (16, 3, 64), (8, 1, 32))  # (latent_dim, in_channels, image_size)
 
 
-def _constructor(latent_dim, in_channels, image_size) -> str:
-    return f"ConvVAE(latent_dim={latent_dim}, in_channels={in_channels}, image_size={image_size})"
-
-
 def inputs_conv_vae_shapes(generator):
     cases = [{"config": list(config), "x": torch.rand(2, config[1], config[2], config[2], generator=generator),
               "z": 3 * torch.randn(2, config[0], generator=generator)} for config in SHAPE_CONFIGS]
     return {"cases": cases, "x_default": torch.rand(2, 3, 32, 32, generator=generator)}
-
-
-def probe_conv_vae_shapes(student, inputs):
-    results = []
-    with torch.no_grad():
-        for case in inputs["cases"]:
-            latent_dim, in_channels, image_size = case["config"]
-            name = _constructor(*case["config"])
-            model = call(name, student.ConvVAE, latent_dim=latent_dim, in_channels=in_channels, image_size=image_size)
-            call(f"{name}.eval()", model.eval)
-            results.append({"latent_dim": getattr(model, "latent_dim", None),
-                            "encoded": call(f"{name}.encode(x)", model.encode, case["x"]),
-                            "decoded": call(f"{name}.decode(z)", model.decode, case["z"]),
-                            "forward": call(f"{name}(x)", model, case["x"])})
-        model = call("ConvVAE()", student.ConvVAE)
-        call("ConvVAE().eval()", model.eval)
-        default = {"latent_dim": getattr(model, "latent_dim", None),
-                   "encoded": call("ConvVAE().encode(x)", model.encode, inputs["x_default"])}
-    return {"cases": results, "default": default}
 
 
 def _check_latent_dim(value, latent_dim, name):
@@ -272,7 +207,7 @@ def _check_image(value, what, shape):
 def judge_conv_vae_shapes(inputs, out):
     for case, result in zip(inputs["cases"], out["cases"]):
         latent_dim, in_channels, image_size = case["config"]
-        name = _constructor(*case["config"])
+        name = constructor_label(*case["config"])
         _check_latent_dim(result["latent_dim"], latent_dim, name)
         _check_code(result["encoded"], f"{name}.encode(x)", latent_dim)
         image_shape = (2, in_channels, image_size, image_size)
@@ -296,45 +231,8 @@ def inputs_conv_vae_layers(generator):
     return {"x": torch.rand(16, 3, 32, 32, generator=generator), "z": torch.randn(2, 16, generator=generator)}
 
 
-def _layer_kind(module: nn.Module) -> str:
-    for kind in (nn.Conv2d, nn.ConvTranspose2d, nn.Linear):
-        if isinstance(module, kind):
-            return kind.__name__
-    return type(module).__name__
-
-
-def probe_conv_vae_layers(student, inputs):
-    name = _constructor(16, 3, 32)
-    model = call(name, student.ConvVAE, latent_dim=16, in_channels=3, image_size=32)
-    ran = []
-    for module in call(f"{name}.modules()", model.modules):
-        module.register_forward_hook(lambda module, args, output: ran.append(_layer_kind(module)))
-    x = inputs["x"]
-    with torch.no_grad():
-        call(f"{name}.eval()", model.eval)
-        encoded = call(f"{name}.encode(x)", model.encode, x)
-        encode_layers, ran[:] = list(ran), []
-        call(f"{name}.decode(z)", model.decode, inputs["z"])
-        decode_layers = list(ran)
-        eval_forward = call(f"{name}(x) in eval mode", model, x)
-
-        decoded = []  # what forward hands to decode, when it calls self.decode
-        original_decode = model.decode
-        model.decode = lambda z, *args, **kwargs: decoded.append(z) or original_decode(z, *args, **kwargs)
-        sampled = student.watch("reparameterize")  # when forward uses the student's own reparameterize
-        call(f"{name}.train()", model.train)
-        torch.manual_seed(1)
-        first = call(f"{name}(x) in train mode", model, x)
-        sampled = sampled[:1]
-        torch.manual_seed(2)
-        second = call(f"{name}(x) in train mode", model, x)
-    return {"encode_layers": encode_layers, "decode_layers": decode_layers, "encoded": encoded,
-            "eval_forward": eval_forward, "first": first, "second": second, "decoded": decoded[:1],
-            "sampled": sampled}
-
-
 def judge_conv_vae_layers(inputs, out):
-    name = _constructor(16, 3, 32)
+    name = constructor_label(16, 3, 32)
     assert "Conv2d" in out["encode_layers"], (f"{name}.encode ran no nn.Conv2d: a convolutional encoder is built from "
                                               "nn.Conv2d layers (a fully connected one is the FCVAE)")
     assert {"Conv2d", "ConvTranspose2d"} & set(out["decode_layers"]), (
@@ -350,59 +248,40 @@ def judge_conv_vae_layers(inputs, out):
         f"{name}(x) must return (x_hat, mu, logvar) with mu, logvar = self.encode(x) (compared in eval mode)"
     first = items(out["first"], f"{name}(x)", ("x_hat", "mu", "logvar"))
     x_hat_1, mu_1, logvar_1 = (tensor(t, f"{name}(x)") for t in first)
-    z = tensor(out["decoded"][0], f"the z that {name}(x) decodes", mu_1.shape) if out["decoded"] else None
-    if z is not None and any(
-            isinstance(c["result"], torch.Tensor) and len(c["args"]) == 2 and close(c["result"].double(), z)
-            and close(tensor(c["args"][0], "mu"), mu_1) for c in out["sampled"]):
+    finite(x_hat_1, f"{name}(x)'s x_hat in train mode")
+    decoder_input = out["decoder_input"]
+    if decoder_input is None:  # decode transforms z before any module: tell samples from mu by their outputs
+        x_hat_2 = tensor(items(out["second"], f"{name}(x)", ("x_hat", "mu", "logvar"))[0], f"{name}(x)")
+        assert not close(x_hat_1, x_hat_2, rtol=0, atol=1e-7), (
+            f"{name}(x) returned the same x_hat twice in train mode: decode a sample z = reparameterize(mu, logvar), "
+            "not mu itself")
+        return
+    z = tensor(decoder_input, f"the z that {name}(x) decodes")
+    assert z.numel() == mu_1.numel(), (f"{name}(x) hands its decoder a tensor of shape {tuple(z.shape)}, not a code "
+                                       f"like mu {tuple(mu_1.shape)}: decode z = reparameterize(mu, logvar)")
+    z = z.reshape(mu_1.shape)
+    if any(isinstance(c["result"], torch.Tensor) and len(c["args"]) == 2 and close(c["result"].double(), z)
+           and close(tensor(c["args"][0], "mu"), mu_1) for c in out["sampled"]):
         return  # forward decodes the student's own reparameterize(mu, logvar), which has a check of its own
-    x_hat_2 = tensor(items(out["second"], f"{name}(x)", ("x_hat", "mu", "logvar"))[0], f"{name}(x)")
-    assert not close(x_hat_1, x_hat_2, rtol=0, atol=1e-7), (
-        f"{name}(x) returned the same x_hat twice in train mode: decode a sample z = reparameterize(mu, logvar), "
-        "not mu itself")
-    if z is not None:  # forward called self.decode(z): z should be mu + eps * std
-        assert not close(z, mu_1, rtol=0, atol=1e-7), \
-            f"{name}(x) decodes mu itself: decode a sample z = reparameterize(mu, logvar)"
-        eps = (z - mu_1) / torch.exp(0.5 * logvar_1)
-        assert abs(eps.mean().item()) < 0.35 and 0.7 < eps.std().item() < 1.35, (
-            f"the z that {name}(x) decodes is not mu + eps * exp(0.5 * logvar) with eps ~ N(0, I) "
-            f"((z - mu) / std has mean {eps.mean().item():.2f}, std {eps.std().item():.2f})")
+    assert not close(z, mu_1, rtol=0, atol=1e-7), \
+        f"{name}(x) decodes mu itself in train mode: decode a sample z = reparameterize(mu, logvar)"
+    eps = (z - mu_1) / torch.exp(0.5 * logvar_1)
+    assert torch.isfinite(eps).all() and abs(eps.mean().item()) < 0.35 and 0.7 < eps.std().item() < 1.35, (
+        f"the z that {name}(x) hands its decoder is not mu + eps * exp(0.5 * logvar) with eps ~ N(0, I) "
+        f"((z - mu) / std has mean {eps.mean().item():.2f}, std {eps.std().item():.2f}): decode "
+        "z = reparameterize(mu, logvar)")
 
 
 # --------------------------------------------------------------------------------------------------------------
 # train_vae: Adam(lr), vae_loss, (x, y) or bare batches, one mean loss per sample per epoch, learns
 
-TRAIN_SAMPLES, TRAIN_BATCH = 10, 4  # batches of 4, 4, 2: unequal, so per-sample and per-batch means differ
 TRAIN_RUNS = ({"epochs": 2, "lr": 0.01, "pairs": True, "beta": None},
               {"epochs": 3, "lr": 0.03, "pairs": False, "beta": 0.5})
-
-
-def _train_call(run) -> str:
-    loader = "(x, y) pairs" if run["pairs"] else "bare image batches"
-    beta = f", beta={run['beta']}" if run["beta"] is not None else ""
-    return f"train_vae(model, loader of {loader}, epochs={run['epochs']}, lr={run['lr']}{beta})"
 
 
 def inputs_train_vae(generator):
     return {"x": torch.rand(TRAIN_SAMPLES, 1, 4, 4, generator=generator), "y": torch.arange(TRAIN_SAMPLES),
             "model": {"latent_dim": 2, "image_shape": (1, 4, 4), "hidden": 8, "seed": 5}, "runs": list(TRAIN_RUNS)}
-
-
-def probe_train_vae(student, inputs):
-    from torch.utils.data import DataLoader, TensorDataset
-
-    seen = student.watch("vae_loss")  # any correct bookkeeping of the student's own vae_loss is accepted
-    runs = []
-    for run in inputs["runs"]:
-        model = ProbeVAE(**inputs["model"])
-        data = TensorDataset(inputs["x"], inputs["y"]) if run["pairs"] else inputs["x"]
-        kwargs = {"epochs": run["epochs"], "lr": run["lr"]}
-        if run["beta"] is not None:
-            kwargs["beta"] = run["beta"]
-        del seen[:]
-        returned = call(_train_call(run), student.train_vae, model, DataLoader(data, batch_size=TRAIN_BATCH), **kwargs)
-        runs.append({"returned": returned, "forwards": model.log["forwards"], "parameters": model.log["parameters"],
-                     "vae_loss_calls": list(seen)})
-    return {"runs": runs}
 
 
 def _well_formed_loss_call(call_record) -> bool:
@@ -450,7 +329,7 @@ def judge_train_vae(inputs, out):
 
     batches = math.ceil(TRAIN_SAMPLES / TRAIN_BATCH)
     for index, (run, result) in enumerate(zip(inputs["runs"], out["runs"])):
-        what, epochs = _train_call(run), run["epochs"]
+        what, epochs = train_call_label(run), run["epochs"]
         returned = result["returned"]
         assert isinstance(returned, (list, tuple)), \
             f"{what} returned {describe(returned)}; expected a list with one mean loss per epoch"

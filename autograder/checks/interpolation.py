@@ -8,11 +8,10 @@ from __future__ import annotations
 import torch
 
 from autograder.judging import close, finite, show, tensor
-from autograder.known_models import ProbeVAE
-from autograder.probing import call
+from autograder.jail.known_models import ProbeVAE
+from autograder.jail.probes.interpolation import INTERPOLATE_CALLS, LERP_STEPS, SLERP_CASES, interpolate_call_label
 
 LATENT_DIM = 6
-LERP_STEPS = (5, 2)
 
 # --------------------------------------------------------------------------------------------------------------
 # lerp: (steps, D), rows z1 ... z2, evenly spaced
@@ -21,12 +20,6 @@ LERP_STEPS = (5, 2)
 def inputs_lerp(generator):
     return {"z1": 1.5 * torch.randn(LATENT_DIM, generator=generator),
             "z2": 1.5 * torch.randn(LATENT_DIM, generator=generator)}
-
-
-def probe_lerp(student, inputs):
-    z1, z2 = inputs["z1"].clone(), inputs["z2"].clone()
-    paths = [call(f"lerp(z1, z2, {steps})", student.lerp, z1, z2, steps) for steps in LERP_STEPS]
-    return {"paths": paths, "z1_after": z1, "z2_after": z2}
 
 
 def judge_lerp(inputs, out):
@@ -54,14 +47,6 @@ def judge_lerp(inputs, out):
 # --------------------------------------------------------------------------------------------------------------
 # slerp: great circle, endpoints exact, lerp for (nearly) parallel vectors, never NaN
 
-SLERP_CASES = {  # key: (what the case is, steps)
-    "equal": ("z1, z2 of equal norm", 7),
-    "orthogonal": ("orthogonal z1, z2 of equal norm", 5),
-    "unequal": ("z1, z2 of different norms", 6),
-    "same": ("z2 = z1", 5),
-    "parallel": ("z2 = 2.5 * z1", 5),
-    "nearly": ("nearly parallel z1, z2", 5),
-}
 PARALLEL = ("same", "parallel", "nearly")
 
 
@@ -75,17 +60,6 @@ def inputs_slerp(generator):
              "same": (a, a.clone()), "parallel": (a, 2.5 * a),
              "nearly": (a, a + 1e-5 * torch.randn(8, generator=generator))}
     return {key: {"z1": z1, "z2": z2, "steps": SLERP_CASES[key][1]} for key, (z1, z2) in pairs.items()}
-
-
-def probe_slerp(student, inputs):
-    fallbacks = student.watch("lerp")  # slerp may fall back to the student's own lerp, which is checked on its own
-    outputs = {}
-    for key, case in inputs.items():
-        del fallbacks[:]
-        path = call(f"slerp(z1, z2, {case['steps']}) with {SLERP_CASES[key][0]}", student.slerp,
-                    case["z1"].clone(), case["z2"].clone(), case["steps"])
-        outputs[key] = {"path": path, "lerp_calls": list(fallbacks)}
-    return outputs
 
 
 def _is_own_lerp(got, calls) -> bool:
@@ -130,33 +104,11 @@ def judge_slerp(inputs, out):
 # interpolate: decode a lerp/slerp path between the posterior means of two images
 
 INTERPOLATE_MODEL = {"latent_dim": 4, "image_shape": (3, 8, 8), "hidden": 16, "seed": 11}
-# key: (keyword arguments, the path function it should use)
-INTERPOLATE_CALLS = {"linear": ({"steps": 5}, "lerp"), "slerp": ({"steps": 4, "method": "slerp"}, "slerp"),
-                     "default": ({}, "lerp")}
-
-
-def _interpolate_call(kwargs) -> str:
-    return "interpolate(model, x1, x2" + "".join(f", {k}={v!r}" for k, v in kwargs.items()) + ")"
 
 
 def inputs_interpolate(generator):
     return {"model": INTERPOLATE_MODEL, "x1": torch.rand(3, 8, 8, generator=generator),
             "x2": torch.rand(3, 8, 8, generator=generator)}
-
-
-def probe_interpolate(student, inputs):
-    model = ProbeVAE(**inputs["model"])
-    # interpolate may use the student's own lerp/slerp, which are checked on their own
-    used = {"lerp": student.watch("lerp"), "slerp": student.watch("slerp")}
-    outputs, paths = {}, {}
-    for key, (kwargs, _) in INTERPOLATE_CALLS.items():
-        for calls in used.values():
-            del calls[:]
-        outputs[key] = call(_interpolate_call(kwargs), student.interpolate, model, inputs["x1"].clone(),
-                            inputs["x2"].clone(), **kwargs)
-        paths[key] = {name: list(calls) for name, calls in used.items()}
-        paths[key]["decoded"] = model.decoded()
-    return {"images": outputs, "paths": paths, "forward_calls": len(model.log["forwards"])}
 
 
 def _decodes_own_path(model, got, calls, mu1, mu2, steps) -> bool:
@@ -179,7 +131,7 @@ def judge_interpolate(inputs, out):
     with torch.no_grad():
         mu1, mu2 = model.encode(torch.stack([x1, x2]))[0].double()
     for key, (kwargs, path_function) in INTERPOLATE_CALLS.items():
-        what = _interpolate_call(kwargs)
+        what = interpolate_call_label(kwargs)
         expected = interpolate(model, x1, x2, **kwargs).double()
         got = finite(tensor(out["images"][key], what, expected.shape), what)
         steps = expected.shape[0]

@@ -8,24 +8,16 @@ from __future__ import annotations
 import torch
 
 from autograder.judging import close, describe, finite, show, tensor
-from autograder.known_models import ProbeVAE
-from autograder.probing import call
-
-def warm_up():
-    """Import PIL before the checks run, so that its import does not count against celeba_transform's time."""
-    from PIL import Image  # noqa: F401
+from autograder.jail.known_models import ProbeVAE
+from autograder.jail.probes.new_dataset import NEAR_SCALE, SAMPLES, TEST_IMAGES, TRANSFORM_CALLS, TRAVERSALS
 
 
 MODEL = {"latent_dim": 4, "image_shape": (1, 6, 6), "hidden": 8, "seed": 21}
-SAMPLES = 500  # codes per statistical test: 2000 numbers pin a std down to ~2%
 
 # --------------------------------------------------------------------------------------------------------------
 # celeba_transform: PIL image of any size -> float (3, S, S) in [0, 1], centred square crop, then resize
 
-TEST_IMAGES = {"portrait": (178, 218), "landscape": (250, 200)}  # (width, height)
 RED = 191  # the red channel is constant; green rises left to right and blue top to bottom, from 0 to 255
-TRANSFORM_CALLS = (("celeba_transform()", {}, 64, ("portrait", "landscape")),
-                   ("celeba_transform(image_size=32)", {"image_size": 32}, 32, ("portrait",)))
 
 
 def _ramp_image(width, height) -> torch.Tensor:
@@ -37,19 +29,6 @@ def _ramp_image(width, height) -> torch.Tensor:
 
 def inputs_celeba_transform(generator):
     return {name: _ramp_image(*size) for name, size in TEST_IMAGES.items()}
-
-
-def probe_celeba_transform(student, inputs):
-    from PIL import Image
-
-    outputs = {"defined_in": getattr(student.celeba_transform, "__module__", None)}
-    for label, kwargs, _, names in TRANSFORM_CALLS:
-        transform = call(label, student.celeba_transform, **kwargs)
-        for name in names:
-            width, height = TEST_IMAGES[name]
-            image = Image.fromarray(inputs[name].numpy(), mode="RGB")
-            outputs[f"{label} {name}"] = call(f"{label} applied to a {width}x{height} image", transform, image)
-    return outputs
 
 
 def judge_celeba_transform(inputs, out):
@@ -92,27 +71,6 @@ def inputs_sample_prior(generator):
     return {"model": MODEL}
 
 
-def _draws(student, model, function, label, args, calls):
-    """Each call as {images, codes}: the global random state is reseeded differently before every call, so only
-    the generator can make two draws equal."""
-    outputs = {}
-    for key, (global_seed, generator_seed, kwargs) in calls.items():
-        torch.manual_seed(global_seed)
-        kwargs = dict(kwargs, generator=torch.Generator().manual_seed(generator_seed))
-        shown = ", ".join([*label] + [f"{k}={v}" for k, v in kwargs.items() if k != "generator"] + ["generator=g"])
-        images = call(f"{function}({shown})", getattr(student, function), model, *args, **kwargs)
-        outputs[key] = {"images": images, "codes": model.decoded()}
-    return outputs
-
-
-def probe_sample_prior(student, inputs):
-    model = ProbeVAE(**inputs["model"])
-    outputs = _draws(student, model, "sample_prior", ("model", str(SAMPLES)), (SAMPLES,),
-                     {"first": (1, 5, {}), "again": (2, 5, {}), "cold": (3, 6, {"temperature": 0.5})})
-    outputs["plain"] = call("sample_prior(model, 3)", student.sample_prior, model, 3)
-    return outputs
-
-
 def _decoded_codes(model, draw, what, count):
     """The codes a function decoded, checking it returned exactly their decoding."""
     images = finite(tensor(draw["images"], what, (count, *model.image_shape)), what)
@@ -153,19 +111,10 @@ def judge_sample_prior(inputs, out):
 # sample_near: decode mu(x) + scale * eps
 
 NEAR_MODEL = dict(MODEL, logvar_shift=-1.0)  # posterior std ~0.6: far from the scale used below
-NEAR_SCALE = 0.2
 
 
 def inputs_sample_near(generator):
     return {"model": NEAR_MODEL, "x": torch.rand(*MODEL["image_shape"], generator=generator)}
-
-
-def probe_sample_near(student, inputs):
-    model = ProbeVAE(**inputs["model"])
-    calls = {"first": (1, 7, {"scale": NEAR_SCALE}), "again": (2, 7, {"scale": NEAR_SCALE})}
-    outputs = _draws(student, model, "sample_near", ("model", "x", str(SAMPLES)), (inputs["x"].clone(), SAMPLES), calls)
-    outputs["plain"] = call("sample_near(model, x, 3)", student.sample_near, model, inputs["x"].clone(), 3)
-    return outputs
 
 
 def judge_sample_near(inputs, out):
@@ -196,21 +145,9 @@ def judge_sample_near(inputs, out):
 # --------------------------------------------------------------------------------------------------------------
 # traverse: decode copies of z with z[dim] set to each value; z unchanged
 
-TRAVERSALS = ((2, [-2.0, -0.5, 1.0, 3.0]), (0, [0.5, 1.5]))
-
 
 def inputs_traverse(generator):
     return {"model": MODEL, "z": torch.randn(MODEL["latent_dim"], generator=generator)}
-
-
-def probe_traverse(student, inputs):
-    model = ProbeVAE(**inputs["model"])
-    z = inputs["z"].clone()
-    outputs = []
-    for dim, values in TRAVERSALS:
-        images = call(f"traverse(model, z, {dim}, {values})", student.traverse, model, z, dim, list(values))
-        outputs.append({"images": images, "codes": model.decoded()})
-    return {"traversals": outputs, "z_after": z}
 
 
 def judge_traverse(inputs, out):
@@ -245,14 +182,6 @@ def inputs_attribute_direction(generator):
     shape = MODEL["image_shape"]
     return {"model": MODEL, "x_with": 0.5 + 0.5 * torch.rand(6, *shape, generator=generator),
             "x_without": 0.5 * torch.rand(9, *shape, generator=generator)}
-
-
-def probe_attribute_direction(student, inputs):
-    model = ProbeVAE(**inputs["model"])
-    label = "attribute_direction(model, x_with, x_without)"
-    first = call(label, student.attribute_direction, model, inputs["x_with"].clone(), inputs["x_without"].clone())
-    again = call(label, student.attribute_direction, model, inputs["x_with"].clone(), inputs["x_without"].clone())
-    return {"first": first, "again": again, "forward_calls": len(model.log["forwards"])}
 
 
 def judge_attribute_direction(inputs, out):

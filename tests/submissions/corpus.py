@@ -59,11 +59,24 @@ def sources(assignment: str, kind: str) -> list[Path]:
     return sorted((ROOT / assignment / kind).glob("*.py"))
 
 
+def padding(text: str) -> str:
+    """Trivial functions up to the file's `PAD_TO_BYTES = N` (hostile files that are large by design), or ''."""
+    sizes = [node.value.value for node in ast.parse(text).body if isinstance(node, ast.Assign)
+             and [getattr(t, "id", None) for t in node.targets] == ["PAD_TO_BYTES"]
+             and isinstance(node.value, ast.Constant)]
+    if not sizes:
+        return ""
+    function = "def trivial_{:08d}():\n    return {:d}\n\n\n"
+    count = sizes[0] // len(function.format(0, 0)) + 1
+    return "".join(function.format(i, i) for i in range(count))
+
+
 def graded_text(assignment: str, kind: str, path: Path) -> str:
     """What gets graded for a corpus file: itself (correct/) or the reference followed by it."""
     if kind == "correct":
         return path.read_text()
-    return reference_source(assignment) + f"\n\n# ---- {kind}/{path.name}\n" + path.read_text()
+    text = path.read_text()
+    return reference_source(assignment) + f"\n\n# ---- {kind}/{path.name}\n" + text + padding(text)
 
 
 def build(out_dir: Path, assignment: str, kinds=KINDS) -> dict[Path, tuple[str, Path]]:

@@ -1,8 +1,6 @@
 """While its definitions run (a default argument is evaluated then), walks up its ancestors to the
-grade-folder pool process grading it and kills it. grade-folder regrades the other submissions that pool
-process held and gives this one zero.
-
-fails all: killed the grading process
+grade-folder pool process grading it, to kill it. In the jail, /proc is empty and the grader's processes are in
+another PID namespace, so there is nothing to walk: the rest being the reference, full marks.
 """
 import os
 import signal

@@ -1,6 +1,7 @@
-"""train_vae kills its whole process group: the sandbox dies mid-check.
+"""train_vae kills its whole process group: only its own process dies (the relay, its namespace's first
+process, ignores it, and the grader's processes are not in the group).
 
-fails train_vae: ended the sandbox process without returning
+fails train_vae: crashed the Python process (SIGKILL)
 """
 import os
 import signal

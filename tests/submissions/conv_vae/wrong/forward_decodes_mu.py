@@ -1,6 +1,6 @@
 """forward decodes the mean: the model is deterministic in training.
 
-fails conv_vae_layers: returned the same x_hat twice in train mode
+fails conv_vae_layers: decodes mu itself in train mode
 """
 _ReferenceConvVAE = ConvVAE
 

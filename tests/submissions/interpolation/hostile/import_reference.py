@@ -1,6 +1,6 @@
-"""interpolate delegates to the reference solutions, which the sandbox refuses to import.
+"""interpolate delegates to the reference solutions, which are not in the jail.
 
-fails interpolate: is not available when grading
+fails interpolate: No module named 'solutions'
 """
 
 

@@ -4,15 +4,14 @@ A notebook downloads data, trains and plots; grading needs none of that (and has
 cell (or a .py file, or IPython's input history) we keep the top-level statements that define something --
 imports, def, class, assignments of constants -- and drop the rest: calls, loops, training, plotting, magics,
 `if __name__ == "__main__":` blocks. Cells that call `autograder.check` (nbgrader's hidden test cells) are left
-out. The sandbox later executes the kept statements one by one (autograder/worker.py).
+out. This runs inside the jail, in a process of its own with memory and time limits, since the bytes are the
+submission's; the jail then executes the kept statements one by one (autograder/jail/zygote.py).
 """
 from __future__ import annotations
 
 import ast
-import inspect
-import types
+import json
 from dataclasses import dataclass, field
-from pathlib import Path
 
 # Calls allowed in a "constant" assignment: the usual device set-up, e.g.
 # `device = torch.device("cuda" if torch.cuda.is_available() else "cpu")`, which later defaults may refer to.
@@ -116,48 +115,48 @@ def definitions(sources: list[tuple[str, str]]) -> Code:
     return code
 
 
-def from_file(path: str | Path) -> Code:
-    """Definitions of a notebook (.ipynb: every code cell) or a Python file (.py)."""
-    path = Path(path)
+MAX_CODE_BYTES = 1 << 20  # of code cells: far above any real submission, far below what would slow grading
+
+
+def _text(source) -> str:
+    """A cell's source: one string, or (as nbformat writes it) a list of lines."""
+    if isinstance(source, list) and all(isinstance(line, str) for line in source):
+        return "".join(source)
+    if not isinstance(source, str):
+        raise ValueError(f"a cell's source is a {type(source).__name__}")
+    return source
+
+
+def notebook_code(data: bytes) -> list[tuple[str, str]]:
+    """(label, source) of each code cell of a notebook file (format 4, or 3 with its worksheets), numbered among
+    all cells as Jupyter shows them. Plain JSON reading: nbformat's schema validation costs seconds of imports
+    and adds nothing here, where only the code cells matter."""
+    notebook = json.loads(data.decode("utf-8"))
+    if not isinstance(notebook, dict):
+        raise ValueError("not a notebook: the JSON is not an object")
+    if "cells" in notebook:
+        cells, key = notebook["cells"], "source"
+    elif isinstance(notebook.get("worksheets"), list) and notebook["worksheets"]:
+        cells, key = notebook["worksheets"][0].get("cells"), "input"
+    else:
+        raise ValueError("not a notebook: it has no cells")
+    if not isinstance(cells, list) or not all(isinstance(cell, dict) for cell in cells):
+        raise ValueError("not a notebook: its cells are not a list of objects")
+    return [(f"cell {i}", _text(cell.get(key, ""))) for i, cell in enumerate(cells, 1)
+            if cell.get("cell_type") == "code"]
+
+
+def from_bytes(name: str, data: bytes) -> Code:
+    """Definitions of a notebook (name ending in .ipynb: every code cell) or a Python file, from its bytes.
+    SubmissionError when it cannot be read or holds more than MAX_CODE_BYTES of code."""
     try:
-        if path.suffix == ".ipynb":
-            import nbformat
-
-            notebook = nbformat.read(path, as_version=4)
-            cells = [(f"cell {i}", cell.source) for i, cell in enumerate(notebook.cells, 1)
-                     if cell.cell_type == "code"]
-            return definitions([(label, _as_python(source)) for label, source in cells])
-        return definitions([(path.name, path.read_text(encoding="utf-8"))])
+        cells = notebook_code(data) if name.endswith(".ipynb") else [(name, data.decode("utf-8"))]
     except Exception as err:  # not JSON, not a notebook, not UTF-8: whatever it is, the file is unreadable
-        raise SubmissionError(f"cannot read {path.name}: {type(err).__name__}: {err}".splitlines()[0]) from None
-
-
-def from_namespace(namespace: dict) -> Code:
-    """Definitions of a running kernel: IPython's input history `In` when present (the cells as executed).
-
-    Without `In` (plain Python), rebuild the source from the namespace's objects: its modules become imports,
-    its functions and classes their source code, and plain constants their repr.
-    """
-    history = namespace.get("In")
-    if isinstance(history, list) and all(isinstance(s, str) for s in history):
-        return definitions([(f"In[{i}]", source) for i, source in enumerate(history)])
-    lines, notes = [], []
-    module_name = namespace.get("__name__")
-    for name, value in list(namespace.items()):
-        if name.startswith("__"):
-            continue
-        if isinstance(value, types.ModuleType):
-            lines.append(f"import {value.__name__} as {name}")
-        elif inspect.isfunction(value) or inspect.isclass(value):
-            if getattr(value, "__module__", None) != module_name:
-                lines.append(f"from {value.__module__} import {value.__qualname__} as {name}")
-                continue
-            try:
-                lines.append(inspect.getsource(value))
-            except (OSError, TypeError):
-                notes.append(f"the source of {name} is not available; it was skipped")
-        elif isinstance(value, (bool, int, float, str)) or value is None:
-            lines.append(f"{name} = {value!r}")
-    code = definitions([("namespace", "\n".join(lines))])
-    code.notes += notes
-    return code
+        raise SubmissionError(f"cannot read {name}: {type(err).__name__}: {err}".splitlines()[0]) from None
+    size = sum(len(source.encode()) for _, source in cells)
+    if size > MAX_CODE_BYTES:
+        raise SubmissionError(f"{name} holds {size / 2**20:.1f} MB of code; the grader reads at most "
+                              f"{MAX_CODE_BYTES / 2**20:g} MB: remove pasted data or generated code from its cells")
+    if name.endswith(".ipynb"):
+        cells = [(label, _as_python(source)) for label, source in cells]
+    return definitions(cells)

@@ -1,16 +1,17 @@
-"""What probes use: the half of a check that runs inside the sandbox, next to the student's code.
+"""What probes use: the half of a check that runs inside the jail, next to the student's code.
 
-A probe calls the student's functions on the inputs the parent chose and returns what came back. It decides
-nothing: everything in the sandbox is within the student's reach, so its results are treated as raw data and
-judged in the parent (see autograder/README.md).
+A probe calls the student's functions on the inputs the grader chose and returns what came back. It decides
+nothing: everything in the student's process is within the student's reach, so its results are raw data, sent
+through the strict wire format (wire.py) and judged outside the jail (see autograder/README.md).
 """
 from __future__ import annotations
 
 import traceback
 from typing import Any
 
+from .wire import DTYPES, MAX_INT_BITS, MAX_TENSOR_ELEMENTS
+
 SUBMISSION_FILE = "<submission: {}>"  # the file name the student's code is compiled under, per cell
-MAX_ELEMENTS = 4_000_000  # largest tensor sent back (16 MB of float32); no check needs more
 MAX_ITEMS = 10_000
 MAX_TEXT = 300
 
@@ -109,15 +110,17 @@ def raw(value: Any, depth: int = 0):
     if depth > 6:
         return foreign(value)
     if isinstance(value, torch.Tensor):
-        if value.numel() > MAX_ELEMENTS:
+        if value.numel() > MAX_TENSOR_ELEMENTS:
             return foreign(value, f"tensor too large to check ({value.numel()} elements)")
-        if value.layout != torch.strided or value.is_quantized:
-            return foreign(value)
+        if value.layout != torch.strided or value.is_quantized or str(value.dtype).removeprefix("torch.") not in DTYPES:
+            return foreign(value, f"{value.dtype} tensor")
         return value.detach().cpu().as_subclass(torch.Tensor).clone()
     if value is None or isinstance(value, bool):
         return value
-    if isinstance(value, (int, float)):
-        return float(value) if isinstance(value, float) else int(value)  # plain, even for subclasses
+    if isinstance(value, float):
+        return float(value)  # plain, even for subclasses
+    if isinstance(value, int):
+        return int(value) if int(value).bit_length() <= MAX_INT_BITS else foreign(value, "integer too large")
     if isinstance(value, str):
         return value[:MAX_TEXT]
     if type(value).__module__ == "numpy" and hasattr(value, "item") and getattr(value, "ndim", 1) == 0:
