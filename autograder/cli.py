@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
 import json
 import os
 import sys
@@ -38,12 +39,17 @@ def _table(report) -> str:
     return "\n".join(lines)
 
 
+def _marker(workspace: str, path: str | Path) -> Path:
+    """The file that says `path` is being graded (submissions of several students may share a name)."""
+    return Path(workspace, hashlib.sha256(str(path).encode()).hexdigest()[:32] + ".running")
+
+
 def _grade_one(assignment: str, path: str, timeout: float, workspace: str | None = None):
-    """Grade one file (in a pool process). While it runs, a marker file in grade_folder's workspace names it, so
-    that if its code kills this process, grade_folder knows which submission to blame."""
+    """Grade one file (in a pool process). While it runs, a marker file in grade_paths's workspace names it, so
+    that if its code kills this process, grade_paths knows which submission to blame."""
     from autograder.grade import grade_file
 
-    mark = Path(workspace, Path(path).name + ".running") if workspace else None
+    mark = _marker(workspace, path) if workspace else None
     if mark:
         mark.touch()
     report = grade_file(assignment, path, timeout)
@@ -83,13 +89,17 @@ def _pool_round(assignment: str, paths: list[Path], jobs: int, timeout: float, w
 
 
 def grade_folder(assignment: str, folder: Path, jobs: int, timeout: float) -> dict[Path, object]:
-    """Grade every .ipynb/.py file of the folder with a process pool.
+    """Grade every .ipynb/.py file of the folder with a process pool."""
+    return grade_paths(assignment, sorted(p for p in folder.iterdir() if p.suffix in SUBMISSION_SUFFIXES
+                                          and p.is_file()), jobs, timeout)
+
+
+def grade_paths(assignment: str, paths: list[Path], jobs: int, timeout: float) -> dict[Path, object]:
+    """Grade the files with a process pool; {path: Report} in their order.
 
     At the process isolation level, a submission whose code kills its pool process breaks the pool, and every
-    unfinished submission with it.
-    Those that had not started are graded again in a new pool; those that were running are regraded alone, and
-    one that breaks even its own pool scores zero."""
-    paths = sorted(p for p in folder.iterdir() if p.suffix in SUBMISSION_SUFFIXES and p.is_file())
+    unfinished submission with it. Those that had not started are graded again in a new pool; those that were
+    running are regraded alone, and one that breaks even its own pool scores zero."""
     reports: dict[Path, object] = {}
     # the run's workspace: the markers of running submissions and the sandboxes' scratch folders
     with tempfile.TemporaryDirectory(prefix="autograder-folder-", ignore_cleanup_errors=True) as workspace:
@@ -97,9 +107,9 @@ def grade_folder(assignment: str, folder: Path, jobs: int, timeout: float) -> di
         while queue:
             done, lost = _pool_round(assignment, queue, jobs, timeout, workspace)
             reports.update(done)
-            suspects = [path for path in lost if Path(workspace, path.name + ".running").exists()] or lost
+            suspects = [path for path in lost if _marker(workspace, path).exists()] or lost
             for path in suspects:
-                Path(workspace, path.name + ".running").unlink(missing_ok=True)
+                _marker(workspace, path).unlink(missing_ok=True)
                 alone, _ = _pool_round(assignment, [path], 1, timeout, workspace)
                 reports.update(alone or {path: _crashed(assignment)})
             queue = [path for path in lost if path not in suspects]

@@ -6,8 +6,11 @@
         dist/vae-course-student.zip (released notebooks, course_utils with the pretrained model, INSTALL.md,
         requirements.txt), scanned the same way.
     python -m autograder.instructor autograde   (make autograde)
-        nbgrader autograde of everything in exercises/submitted/<student>/<assignment>/, then generate_feedback
-        (exercises/feedback/) and export (exercises/grades.csv).
+        nbgrader autograde of everything in exercises/submitted/<student>/<assignment>/; then every autograded
+        notebook graded again by the isolated grader (python -m autograder), whose points replace the notebook's
+        own in the gradebook (the notebook ran the student's code first, so its points can be tampered with;
+        every difference is reported); then generate_feedback (exercises/feedback/) and export
+        (exercises/grades.csv).
 
 Both run nbgrader from the course folder (--course, default exercises/), so its nbgrader_config.py applies.
 Errors are one line, `error: ...`, exit status 2.
@@ -15,6 +18,7 @@ Errors are one line, `error: ...`, exit status 2.
 from __future__ import annotations
 
 import argparse
+import csv
 import io
 import json
 import os
@@ -29,6 +33,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
+
+from course_utils.files import atomic_write
 
 REPO = Path(__file__).resolve().parent.parent
 COURSE = REPO / "exercises"
@@ -45,6 +51,7 @@ REGIONS = (("BEGIN SOLUTION", "END SOLUTION"), ("BEGIN HIDDEN TESTS", "END HIDDE
 MIN_SECRET_CHARS = 16
 STUDENT_EXTRAS = ("jupyterlab",)  # what students need beyond the package's own dependencies
 GENERATED = ("INSTALL.md", "requirements.txt", "pyproject.toml")  # the bundle's files written by this module
+MISMATCHES = "grading-mismatches.csv"  # per autograde run: cells where the notebook and the isolated grader differ
 
 
 class InstructorError(Exception):
@@ -364,6 +371,7 @@ def autograde(course: Path = COURSE) -> Path:
     count = sum(map(len, found.values()))
     elapsed = time.perf_counter() - started
     print(f"autograde: {count} submission(s) in {elapsed:.1f} s ({elapsed / count:.1f} s each)")
+    record_isolated_points(course, found)
     nbgrader(course, "generate_feedback", "*", "--force")
     grades = course / "grades.csv"
     nbgrader(course, "export", f"--to={grades}")
@@ -375,6 +383,68 @@ def autograde(course: Path = COURSE) -> Path:
                 print(f"{assignment:<14} {student:<20} {submission.score:g}/{submission.max_score:g}{pending}")
     print(f"feedback: {course / 'feedback'}; grades: {grades}")
     return grades
+
+
+def _autograded_notebook(course: Path, student: str, assignment: str) -> Path | None:
+    folder = course / "autograded" / student / assignment
+    named = folder / f"{assignment}.ipynb"
+    return named if named.is_file() else next(iter(sorted(folder.glob("*.ipynb"))), None)
+
+
+@dataclass
+class Mismatch:
+    assignment: str
+    student: str
+    cell: str
+    notebook_points: float | None
+    isolated_points: float
+
+
+def record_isolated_points(course: Path, found: dict[str, list[str]], jobs: int | None = None) -> list[Mismatch]:
+    """Grade every autograded notebook with the isolated grader and write its points into the gradebook, in place
+    of the points the notebook's hidden test cells earned in the student's own kernel. Reports (and returns) each
+    cell where the two differ: a sign of tampering, or of a difference between the notebook and the isolated run
+    worth a look."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    from autograder import registry, sandbox
+    from autograder.cli import grade_paths
+
+    isolation = sandbox.isolation()
+    mismatches: list[Mismatch] = []
+    started = time.perf_counter()
+    graded = 0
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+        for assignment, students in found.items():
+            if assignment not in registry.POINTS:
+                continue  # graded by hand only (theory)
+            notebooks = {student: path for student in students
+                         if (path := _autograded_notebook(course, student, assignment)) is not None}
+            reports = grade_paths(assignment, list(notebooks.values()), jobs or os.cpu_count() or 1,
+                                  sandbox.DEFAULT_TIMEOUT)
+            graded += len(reports)
+            for student, path in notebooks.items():
+                for check in reports[path].checks:
+                    try:
+                        grade = gradebook.find_grade(f"test_{check.name}", path.stem, assignment, student)
+                    except MissingEntry:
+                        raise InstructorError(f"{assignment} has no test cell test_{check.name} in the gradebook: "
+                                              "release the notebooks built by `make notebooks`") from None
+                    if grade.auto_score != check.points:
+                        mismatches.append(Mismatch(assignment, student, grade.name, grade.auto_score, check.points))
+                    grade.auto_score = check.points
+            gradebook.db.commit()
+    print(f"isolated grader: {graded} notebook(s) in {time.perf_counter() - started:.1f} s, isolation "
+          f"{isolation.level}; its points are the automatic grades")
+    for m in mismatches:
+        print(f"mismatch: {m.assignment} {m.student} {m.cell}: the notebook's own run gave {m.notebook_points}, "
+              f"the isolated grader {m.isolated_points:g} (recorded); look at this submission for tampering")
+    rows = io.StringIO()
+    writer = csv.writer(rows)
+    writer.writerow(["assignment", "student", "cell", "notebook_points", "isolated_points"])
+    writer.writerows([m.assignment, m.student, m.cell, m.notebook_points, m.isolated_points] for m in mismatches)
+    atomic_write(course / MISMATCHES, lambda file: file.write(rows.getvalue().encode()))
+    return mismatches
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -130,3 +130,11 @@ print(json.dumps(report.as_dict()))
     seen = eval(message[message.index("{"):message.rindex("}") + 1])  # noqa: S307 - our own repr, read back
     assert seen["uid"] == 1000 and seen["proc"] == [] and seen["writable"] == ["/tmp"]
     assert "grader" in seen["root"] and "home" not in seen["root"]
+
+
+def test_the_required_isolation_level_is_there():
+    """CI sets AUTOGRADER_REQUIRE_ISOLATION=namespaces: there, the hostile tests must run, not skip."""
+    required = os.environ.get("AUTOGRADER_REQUIRE_ISOLATION")
+    if not required:
+        pytest.skip("no isolation level required here (CI requires namespaces)")
+    assert sandbox.isolation().level == required, sandbox.isolation().detail

@@ -3,7 +3,9 @@
 `make release` (generate_assignment, leak scan, student bundle) once, then three students in one
 `make autograde`: alice submits the instructor notebooks (the reference answers) and must get every automatic
 point; bob submits the release untouched and must get none; mallory edits and deletes test cells and forges
-their points, and nbgrader must restore them. Then the feedback and the grade export.
+their points, and nbgrader must restore them; trudy's first answer cell makes IPython skip every cell that
+mentions the autograder, which earns her every point of nbgrader's own run, but the isolated grader's points
+are what is recorded. Then the feedback and the grade export.
 
 Slow-ish by nature (each notebook runs in a kernel, each hidden check in a sandbox process): about 3-5 minutes
 on 2 cores. The fixture prints the time of each step.
@@ -29,6 +31,22 @@ EXERCISES = Path(__file__).resolve().parent.parent / "exercises"
 AUTOGRADED = ["conv_vae", "interpolation", "new_dataset"]
 ALL = ["theory", *AUTOGRADED]
 FORGED_CELL, DELETED_CELL, UNLOCKED_CELL = "test_reparameterize", "test_vae_loss", "test_conv_vae_shapes"
+SKIP_GRADING = r"""def _skip_the_autograder(lines):
+    return ["pass\n"] if any("autograder" in line for line in lines) else lines
+
+
+get_ipython().input_transformers_cleanup.append(_skip_the_autograder)
+"""
+
+
+def skip_grading(release: Path, target: Path) -> None:
+    """trudy's interpolation: the release, whose first answer cell turns every later cell mentioning the
+    autograder (the visible asserts and the hidden checks alike) into `pass`."""
+    notebook = nbformat.read(release, as_version=4)
+    first_answer = next(cell for cell in notebook.cells if cell.metadata.get("nbgrader", {}).get("solution"))
+    first_answer.source = SKIP_GRADING
+    target.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(notebook, target)
 
 
 def forge(release: Path, target: Path) -> None:
@@ -66,9 +84,11 @@ def course(tmp_path_factory):
             (root / "submitted" / student / assignment).mkdir(parents=True)
             shutil.copy(root / folder / assignment / f"{assignment}.ipynb", root / "submitted" / student / assignment)
     forge(root / "release" / "conv_vae" / "conv_vae.ipynb", root / "submitted" / "mallory" / "conv_vae" / "conv_vae.ipynb")
+    skip_grading(root / "release" / "interpolation" / "interpolation.ipynb",
+                 root / "submitted" / "trudy" / "interpolation" / "interpolation.ipynb")
     started = time.perf_counter()
     instructor.autograde(root)
-    timings["autograde + feedback + export (9 notebooks)"] = time.perf_counter() - started
+    timings["autograde + isolated grading + feedback + export (10 notebooks)"] = time.perf_counter() - started
     print("nbgrader timings: " + ", ".join(f"{step} {seconds:.0f} s" for step, seconds in timings.items()))
     return root
 
@@ -149,9 +169,23 @@ def test_edited_and_deleted_test_cells_are_restored_and_forge_nothing(course):
         assert "autograder.check" in cells[grade_id].source, f"{grade_id} runs its hidden check"
 
 
+def test_the_isolated_graders_points_stand_against_a_notebook_that_skips_its_checks(course):
+    """trudy's kernel ran no check at all, so nbgrader gave every test cell full marks; the isolated grader, which
+    never runs her kernel's transformations, gave her nothing, and that is what the gradebook and grades.csv hold."""
+    scores = grades(course, "interpolation", "trudy")
+    tests = {name: auto for name, (auto, _) in scores.items() if name.startswith("test_")}
+    assert tests == {f"test_{check}": 0.0 for check in POINTS["interpolation"]}
+    with open(course / instructor.MISMATCHES, newline="") as file:
+        mismatches = {(row["student"], row["cell"]): row for row in csv.DictReader(file)}
+    assert {cell for student, cell in mismatches if student == "trudy"} == set(tests)
+    assert all(float(mismatches[("trudy", cell)]["notebook_points"]) == POINTS["interpolation"][cell[5:]]
+               and float(mismatches[("trudy", cell)]["isolated_points"]) == 0 for cell in tests)
+    assert not [key for key in mismatches if key[0] != "trudy"], "honest submissions grade the same both ways"
+
+
 def test_feedback_shows_results_but_no_hidden_test_code(course):
     reports = sorted((course / "feedback").glob("*/*/*.html"))
-    assert len(reports) == 2 * len(ALL) + 1
+    assert len(reports) == 2 * len(ALL) + 2
     for report in reports:
         html = report.read_text(encoding="utf-8")
         for hidden in ("autograder.check", "import autograder", "BEGIN HIDDEN TESTS", "MARK SCHEME"):
@@ -165,6 +199,7 @@ def test_feedback_shows_results_but_no_hidden_test_code(course):
 def test_grades_are_exported_per_student_and_assignment(course):
     with open(course / "grades.csv", newline="") as file:
         rows = {(row["assignment"], row["student_id"]): row for row in csv.DictReader(file)}
-    assert set(rows) == {(a, s) for a in ALL for s in ("alice", "bob", "mallory")}  # missing ones score 0
+    assert set(rows) == {(a, s) for a in ALL for s in ("alice", "bob", "mallory", "trudy")}  # missing ones score 0
     assert float(rows[("conv_vae", "alice")]["raw_score"]) == sum(POINTS["conv_vae"].values())
     assert float(rows[("conv_vae", "mallory")]["raw_score"]) == 0
+    assert float(rows[("interpolation", "trudy")]["raw_score"]) == 0
