@@ -9,6 +9,10 @@ spaced sample of them, the record run all). Each is graded by the CLI as an inst
 sandboxed checks). Then a folder of them (the record run: 100 per assignment, the chosen files repeated) is graded
 by `grade-folder --jobs N` for submissions per minute. Last, `nbgrader autograde` of one student's notebook (the
 instructor version, so every cell runs) is timed per assignment, in a temporary copy of the course.
+
+`--baseline REV` also times the grader as it was at git revision REV (extracted into a temporary folder, run
+with the same Python), interleaved with the current one on the same files, so that a change's cost is measured
+side by side in one run rather than against an old record.
 """
 from __future__ import annotations
 
@@ -39,6 +43,7 @@ class GradingConfig:
     jobs: int = 2  # grade-folder's parallel graders
     folder_size: int | None = None  # submissions in the grade-folder run (the chosen ones repeated); None: just those
     nbgrader: bool = True  # also time `nbgrader autograde` of one notebook per assignment
+    baseline: str | None = None  # a git revision whose grader is timed alongside, on the same files
 
 
 QUICK = GradingConfig()
@@ -46,10 +51,10 @@ RECORD = GradingConfig(wrong_per_assignment=None, folder_size=100)
 EXERCISES = REPO / "exercises"
 
 
-def cli(*args: str) -> tuple[float, dict]:
-    """Run `python -m autograder ARGS --json`; outputs (wall seconds, its JSON)."""
+def cli(*args: str, root: Path = REPO) -> tuple[float, dict]:
+    """Run `python -m autograder ARGS --json` from the checkout at root; outputs (wall seconds, its JSON)."""
     started = time.perf_counter()
-    result = subprocess.run([sys.executable, "-m", "autograder", *args, "--json"], cwd=REPO, capture_output=True,
+    result = subprocess.run([sys.executable, "-m", "autograder", *args, "--json"], cwd=root, capture_output=True,
                             text=True)
     seconds = time.perf_counter() - started
     if result.returncode != 0:
@@ -95,11 +100,39 @@ def time_nbgrader_autograde(names: tuple[str, ...], course: Path) -> dict[str, f
     return seconds
 
 
+def extract_revision(revision: str, target: Path) -> str:
+    """The repository as of `revision`, written into target (git archive); returns the full commit hash."""
+    commit = subprocess.run(["git", "rev-parse", "--verify", f"{revision}^{{commit}}"], cwd=REPO, capture_output=True,
+                            text=True)
+    if commit.returncode != 0:
+        raise BenchmarkSkipped(f"--baseline {revision}: not a git revision of {REPO}")
+    target.mkdir(parents=True)
+    archive = subprocess.run(["git", "archive", commit.stdout.strip()], cwd=REPO, capture_output=True, check=True)
+    subprocess.run(["tar", "-x", "-C", str(target)], input=archive.stdout, check=True)
+    return commit.stdout.strip()
+
+
+def time_baseline(assignment: str, chosen: list[Path], folder: Path, config: GradingConfig, root: Path,
+                  current: list[dict]) -> dict:
+    """The baseline grader on the same files; each `grade` right after the current one's (already in current),
+    so that both see the same machine load."""
+    seconds = []
+    for path, now in zip(chosen, current):
+        took, report = cli("grade", assignment, str(path), root=root)
+        seconds.append(took)
+        now["baseline_seconds"], now["baseline_score"] = took, report["score"]
+    folder_seconds, _ = cli("grade-folder", assignment, str(folder), "--jobs", str(config.jobs), root=root)
+    return {"median_seconds": median(seconds), "p95_seconds": percentile(seconds, 95),
+            "folder_submissions_per_minute": 60 * len(list(folder.iterdir())) / folder_seconds}
+
+
 def run(config: GradingConfig = QUICK, record: bool = False, results_dir=None) -> dict:
     assignments = {}
     with tempfile.TemporaryDirectory(prefix="bench-grading-") as scratch:
         built, chosen_root = Path(scratch) / "built", Path(scratch) / "chosen"
         build_corpus(built)
+        baseline_root = Path(scratch) / "baseline"
+        baseline_commit = extract_revision(config.baseline, baseline_root) if config.baseline else None
         for assignment in config.assignments:
             folder = built / assignment
             chosen = [folder / "reference.py"] + sample(sorted(folder.glob("wrong-*.py")), config.wrong_per_assignment)
@@ -115,6 +148,8 @@ def run(config: GradingConfig = QUICK, record: bool = False, results_dir=None) -
                 shutil.copy(path, chosen_root / assignment / f"{index:03d}-{path.name}")
             folder_seconds, folder_report = cli("grade-folder", assignment, str(chosen_root / assignment),
                                                 "--jobs", str(config.jobs))
+            baseline = (time_baseline(assignment, chosen, chosen_root / assignment, config, baseline_root, graded)
+                        if baseline_commit else None)
             seconds = [g["seconds"] for g in graded]
             reference, wrong = graded[0], graded[1:]
             assignments[assignment] = {
@@ -124,13 +159,18 @@ def run(config: GradingConfig = QUICK, record: bool = False, results_dir=None) -
                 "folder_size": len(folder), "folder_seconds": folder_seconds,
                 "folder_submissions_per_minute": 60 * len(folder) / folder_seconds,
                 "folder_submissions_per_minute_excluding_startup": folder_report["submissions_per_minute"],
+                "isolation": folder_report.get("isolation", "none"),
             }
+            if baseline:
+                assignments[assignment]["baseline"] = dict(baseline, revision=baseline_commit)
             a = assignments[assignment]
             print(f"{assignment}: {len(chosen)} submissions, median {a['median_seconds']:.1f} s, p95 "
                   f"{a['p95_seconds']:.1f} s per submission (reference {reference['score']:g}/"
                   f"{reference['max_score']:g}, {a['wrong_below_full_marks']}/{len(wrong)} wrong ones marked down); "
                   f"grade-folder of {len(folder)} with --jobs {config.jobs}: "
-                  f"{a['folder_submissions_per_minute']:.1f} submissions/min", flush=True)
+                  f"{a['folder_submissions_per_minute']:.1f} submissions/min"
+                  + (f"; baseline {baseline_commit[:7]}: median {baseline['median_seconds']:.1f} s, grade-folder "
+                     f"{baseline['folder_submissions_per_minute']:.1f}/min" if baseline else ""), flush=True)
         if config.nbgrader:
             for assignment, seconds in time_nbgrader_autograde(config.assignments, Path(scratch) / "course").items():
                 assignments[assignment]["nbgrader_autograde_seconds"] = seconds
@@ -153,13 +193,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--assignments", nargs="+", choices=list(POINTS), help="default: all")
     parser.add_argument("--jobs", type=int, default=QUICK.jobs, help="grade-folder's parallel graders")
     parser.add_argument("--no-nbgrader", action="store_true", help="skip timing nbgrader autograde")
+    parser.add_argument("--baseline", metavar="REV", help="also time the grader of this git revision, side by side")
     parser.add_argument("--results", default=str(RESULTS_DIR), help="folder for the JSON result")
     args = parser.parse_args(argv)
     if args.jobs < 1:
         parser.error("--jobs must be at least 1")
     config = RECORD if args.record else QUICK
     config = dataclasses.replace(config, assignments=tuple(args.assignments or config.assignments), jobs=args.jobs,
-                                 nbgrader=config.nbgrader and not args.no_nbgrader)
+                                 nbgrader=config.nbgrader and not args.no_nbgrader, baseline=args.baseline)
     try:
         run(config, args.record, args.results)
     except BenchmarkSkipped as skipped:

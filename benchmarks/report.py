@@ -171,12 +171,27 @@ def grading_section(payload: dict) -> str:
              f"{a['folder_submissions_per_minute']:.1f} ({a.get('folder_size', len(a['submissions']))} files)",
              f"{a['nbgrader_autograde_seconds']:.1f}" if "nbgrader_autograde_seconds" in a else "-"]
             for assignment, a in payload["results"]["assignments"].items()]
-    return (f"## Grading\n\n{conditions(payload)}\n\nSeconds per submission: `python -m autograder grade` from "
+    isolation = {a.get("isolation", "none") for a in payload["results"]["assignments"].values()}
+    text = (f"## Grading\n\n{conditions(payload)}\n\nSeconds per submission: `python -m autograder grade` from "
             "process start to exit. The reference and the sampled wrong submissions of the corpus. grade-folder "
             "grades a folder of them (repeated to the folder size). nbgrader autograde: one student's notebook, "
-            "every cell executed, in a temporary copy of the course.\n\n"
-            + markdown_table(["assignment", "submissions", "median s", "p95 s", "reference full marks",
-                              "wrong marked down", f"grade-folder /min ({jobs} jobs)", "nbgrader autograde s"], rows))
+            f"every cell executed, in a temporary copy of the course. Isolation level: {', '.join(sorted(isolation))}."
+            "\n\n" + markdown_table(["assignment", "submissions", "median s", "p95 s", "reference full marks",
+                                      "wrong marked down", f"grade-folder /min ({jobs} jobs)", "nbgrader autograde s"],
+                                     rows))
+    baselines = {a: r["baseline"] for a, r in payload["results"]["assignments"].items() if "baseline" in r}
+    if baselines:
+        revision = next(iter(baselines.values()))["revision"][:7]
+        now = payload["results"]["assignments"]
+        text += (f"\n\nSide by side in the same run with the grader of revision `{revision}` "
+                 f"(`--baseline {revision}`), each of its `grade` calls right after the current one's on the same "
+                 "file:\n\n" + markdown_table(
+                     ["assignment", "median s now", f"median s at {revision}", "grade-folder /min now",
+                      f"grade-folder /min at {revision}"],
+                     [[a, f"{now[a]['median_seconds']:.1f}", f"{b['median_seconds']:.1f}",
+                       f"{now[a]['folder_submissions_per_minute']:.1f}", f"{b['folder_submissions_per_minute']:.1f}"]
+                      for a, b in baselines.items()]))
+    return text
 
 
 SECTIONS = {THROUGHPUT: throughput_section, DATA: data_section, QUALITY: quality_section, GRADING: grading_section}

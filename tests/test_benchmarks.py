@@ -35,7 +35,7 @@ def tiny(tmp_path_factory, fake_data_root):
         quality: quality.QualityConfig(budgets={"conv": (0.001, 0.002)}, batch_size=16,
                                        data_root=str(fake_data_root), limit=32, eval_limit=20, device="cpu"),
         grading: grading.GradingConfig(assignments=("interpolation",), wrong_per_assignment=0, jobs=1, folder_size=3,
-                                       nbgrader=False),
+                                       nbgrader=False, baseline="HEAD"),
     }
     return {module.NAME: run_capturing(module, config, results_dir) for module, config in configs.items()}, results_dir
 
@@ -144,6 +144,9 @@ def test_grading_grades_the_reference_with_full_marks(tiny):
     assert interpolation["reference_full_marks"] and interpolation["wrong_graded"] == 0
     assert interpolation["median_seconds"] > 0 and interpolation["folder_submissions_per_minute"] > 0
     assert interpolation["folder_size"] == 3, "the one chosen submission, repeated to fill the folder"
+    baseline = interpolation["baseline"]  # the committed grader, timed on the same files in the same run
+    assert len(baseline["revision"]) == 40 and baseline["median_seconds"] > 0
+    assert interpolation["submissions"][0]["baseline_score"] == interpolation["submissions"][0]["score"]
 
 
 def test_sample_spreads_evenly():
@@ -166,6 +169,7 @@ def test_report_renders_every_section_from_the_json(tiny):
         assert payload["summary"] in text
     conv = runs["throughput"][0]["results"]["models"]["conv"]
     assert f"{conv['flops_per_step'] / 1e9:.1f}" in text and "VDVAE (Child, 2021)" in text
+    assert "Side by side in the same run with the grader of revision" in text
 
 
 def test_a_run_is_noisy_only_when_other_processes_loaded_the_cpu():
